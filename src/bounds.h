@@ -1,0 +1,84 @@
+/*
+ * bounds.h: every size, count and time limit of idhook, in one place.
+ *
+ * Untrusted input is read against these limits before anything else
+ * happens to it (SPEC section 3: bound -> authenticate -> decrypt ->
+ * parse -> dedup -> act).  A value that a config key can change has a
+ * _DEFAULT and a _MAX: the key is refused outside [1, _MAX].
+ */
+#ifndef IDHOOK_BOUNDS_H
+#define IDHOOK_BOUNDS_H
+
+/* Request body (max_body).  Kayle photos make bodies of 100 KiB+. */
+#define BODY_DEFAULT		(1024 * 1024)
+#define BODY_MAX		(64 * 1024 * 1024)
+#define BODY_CHUNK		8192	/* read granularity */
+
+/* Request parameters (CGI environment / FastCGI params). */
+#define SIGHDR_MAX		1024	/* a signature header's value */
+#define DELIVERY_ID_MAX		128	/* X-Kayle-Delivery-Id etc., logged */
+#define PATH_INFO_MAX		256
+#define CONTENT_LENGTH_DIGITS	20
+
+/* Secrets and keys. */
+#define SECRETS_MAX		16	/* lines in one secret_file */
+#define SECRET_LEN_MAX		256	/* one secret, bytes */
+#define SECRET_FILE_MAX		(SECRETS_MAX * (SECRET_LEN_MAX + 2))
+#define KEYS_MAX		16	/* decryption_key lines per endpoint */
+#define KEY_FILE_MAX		(64 * 1024)	/* one PEM or JWK file */
+#define KEY_BITS_MIN		2048
+#define KEY_BITS_MAX		16384
+#define KID_MAX			128
+
+/* Signature timestamps (tolerance), seconds. */
+#define TOLERANCE_DEFAULT	300
+#define TOLERANCE_MAX		86400
+#define SIG_T_DIGITS_MAX	19	/* fits int64 */
+
+/* Compact JWE (RFC 7516 section 7.1). */
+#define JWE_HEADER_MAX		1024	/* decoded protected header */
+#define JWE_EK_MAX		(KEY_BITS_MAX / 8)
+#define JWE_CEK_LEN		32	/* A256GCM */
+#define JWE_IV_LEN		12
+#define JWE_TAG_LEN		16
+
+/* Decrypted JSON payload. */
+#define JSON_DEPTH_MAX		32	/* far below jansson's 2048 */
+#define JSON_LEAVES_MAX		4096
+
+/* Event type and event id (SPEC section 4: [A-Za-z0-9][A-Za-z0-9._-]{0,127}). */
+#define EVENT_TYPE_MAX		128
+#define EVENT_ID_MAX		256
+
+/* Hook environment (SPEC section 4). */
+#define ENV_NAME_MAX		256
+#define ENV_VALUE_MAX		(32 * 1024)
+#define ENV_TOTAL_MAX		(256 * 1024)
+#define ENV_COUNT_MAX		(JSON_LEAVES_MAX + 64)
+#define HOOK_ENV_MAX		32	/* hook_env lines in config */
+
+/* Hook execution. */
+#define HOOK_TIMEOUT_DEFAULT	10	/* seconds, hook_timeout */
+#define HOOK_TIMEOUT_MAX	3600
+#define HOOK_KILL_GRACE		2	/* seconds between TERM and KILL */
+#define HOOK_OUTPUT_MAX		(64 * 1024)	/* captured stdout+stderr */
+#define HOOK_LOG_LINE_MAX	1024	/* one logged line of hook output */
+
+/* Dedup store (SPEC section 5). */
+#define DEDUP_STALE_EXTRA	30	/* running record is stale after hook_timeout + this */
+#define DEDUP_MAPSIZE		(256UL * 1024 * 1024)
+#define DEDUP_PRUNE_BATCH	64	/* records examined per opportunistic prune */
+#define DEDUP_KEY_MAX		(ENDPOINT_NAME_MAX + 1 + EVENT_ID_MAX)
+#define RETENTION_DEFAULT	(30L * 86400)
+#define RETENTION_MAX		(3650L * 86400)
+
+/* Config. */
+#define CONFIG_LINE_MAX		4096
+#define CONFIG_PATH_MAX		4096
+#define ENDPOINTS_MAX		32
+#define ENDPOINT_NAME_MAX	64
+
+/* Logging. */
+#define LOG_LINE_MAX		2048
+
+#endif /* IDHOOK_BOUNDS_H */
