@@ -73,7 +73,7 @@
 #define RETENTION_MAX		(3650L * 86400)
 
 /* Config. */
-#define CONFIG_LINE_MAX		4096
+#define CONFIG_LINE_MAX		200	/* libinih INI_MAX_LINE: longer lines are refused */
 #define CONFIG_PATH_MAX		4096
 #define ENDPOINTS_MAX		32
 #define ENDPOINT_NAME_MAX	64

@@ -1,0 +1,722 @@
+/*
+ * config.c: libinih parser and validator for idhook.conf (SPEC section 2).
+ *
+ * libinih on Debian is built without INI_HANDLER_LINENO, so lines are
+ * counted by our own reader (ini_parse_stream), with multi-line values
+ * off so that one read is one line.  All problems are reported, then the
+ * whole config is refused: a half-loaded config could run hooks with
+ * the wrong secrets or directories.
+ */
+#include "compat.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+
+#define SECTION_GLOBAL		"idhook"
+#define SECTION_ENDPOINT	"endpoint"
+
+/* Keys that may be given once; bit per key in seen masks. */
+enum {
+	K_STATE_DIR = 1 << 0, K_HOOKS_DIR = 1 << 1, K_MAX_BODY = 1 << 2,
+	K_HOOK_TIMEOUT = 1 << 3, K_RETENTION = 1 << 4, K_LOG_LEVEL = 1 << 5,
+	K_USER = 1 << 6, K_PROVIDER = 1 << 7, K_SECRET_FILE = 1 << 8,
+	K_TOLERANCE = 1 << 9, K_DECRYPTION_KEY = 1 << 10
+};
+
+struct parse_state {
+	const char	*ps_path;
+	char		 ps_dir[CONFIG_PATH_MAX];
+	FILE		*ps_fp;
+	int		 ps_line;
+	int		 ps_errors;
+	struct config	*ps_cf;
+	struct endpoint	*ps_ep;		/* current endpoint section */
+	char		 ps_section[CONFIG_LINE_MAX];
+	unsigned	 ps_seen;	/* keys given in the current section */
+	unsigned	 ps_ep_seen[ENDPOINTS_MAX];
+	unsigned	 ps_seen_global;
+	int		 ps_in_global;
+	int		 ps_bad_section;
+};
+
+static void
+cerr(struct parse_state *ps, int line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+cerr(struct parse_state *ps, int line, const char *key, const char *fmt, ...)
+{
+	char	 msg[LOG_LINE_MAX / 2];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s:%d: %s: %s", ps->ps_path, line, key, msg);
+	ps->ps_errors++;
+}
+
+int64_t
+config_parse_duration(const char *s, int64_t max)
+{
+	char		 num[32];
+	size_t		 n = strlen(s);
+	int64_t		 mult = 1;
+	long long	 v;
+	const char	*errstr;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	switch (s[n - 1]) {
+	case 's': mult = 1; n--; break;
+	case 'm': mult = 60; n--; break;
+	case 'h': mult = 3600; n--; break;
+	case 'd': mult = 86400; n--; break;
+	case 'w': mult = 7 * 86400; n--; break;
+	default: break;
+	}
+	if (n == 0 || strspn(s, "0123456789") != n)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = strtonum(num, 1, max / mult, &errstr);
+	if (errstr != NULL)
+		return -1;
+	return (int64_t)v * mult;
+}
+
+/* Absolute path of value, relative ones taken from the config's dir. */
+static char *
+resolve_path(struct parse_state *ps, const char *key, const char *value)
+{
+	char	 buf[CONFIG_PATH_MAX];
+	int	 n;
+	char	*p;
+
+	if (value[0] == '\0') {
+		cerr(ps, ps->ps_line, key, "empty path");
+		return NULL;
+	}
+	if (value[0] == '/')
+		n = snprintf(buf, sizeof(buf), "%s", value);
+	else
+		n = snprintf(buf, sizeof(buf), "%s/%s", ps->ps_dir, value);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		cerr(ps, ps->ps_line, key, "path too long");
+		return NULL;
+	}
+	if ((p = strdup(buf)) == NULL)
+		cerr(ps, ps->ps_line, key, "out of memory");
+	return p;
+}
+
+static int
+parse_number(struct parse_state *ps, const char *key, const char *value,
+    long long min, long long max, long long *out)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = strtonum(value, min, max, &errstr);
+	if (errstr != NULL) {
+		cerr(ps, ps->ps_line, key, "\"%s\" is %s (allowed %lld..%lld)",
+		    value, errstr, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+config_read_private(const char *path, uint8_t *buf, size_t max,
+    size_t *lenp, char *err, size_t errlen)
+{
+	struct stat	 st;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd, rv = -1;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ELOOP)
+			snprintf(err, errlen, "%s is a symlink (refused: "
+			    "point the config at the real file)", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IRWXO)) {
+		snprintf(err, errlen, "%s is %s by others (mode %04o): "
+		    "chmod 600 %s", path, (st.st_mode & S_IWGRP) ||
+		    (st.st_mode & S_IWOTH) ? "writable" : "readable",
+		    (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, buf + len, max - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == max) {
+			snprintf(err, errlen, "%s is larger than %zu bytes",
+			    path, max - 1);
+			goto out;
+		}
+	}
+	*lenp = len;
+	rv = 0;
+out:
+	if (rv == -1)
+		explicit_bzero(buf, len);
+	close(fd);
+	return rv;
+}
+
+/* One secret per line; blank lines and lines starting with '#' skipped. */
+static void
+load_secrets(struct parse_state *ps, struct endpoint *ep, const char *path)
+{
+	uint8_t	 buf[SECRET_FILE_MAX + 1];
+	char	 err[LOG_LINE_MAX / 2];
+	size_t	 len, off = 0, b, e;
+	int	 bad = 0;
+
+	if (config_read_private(path, buf, sizeof(buf), &len, err,
+	    sizeof(err)) == -1) {
+		cerr(ps, ps->ps_line, "secret_file", "%s", err);
+		return;
+	}
+	while (off < len) {
+		for (e = off; e < len && buf[e] != '\n'; e++)
+			continue;
+		b = off;
+		off = e + 1;
+		while (b < e && (buf[b] == ' ' || buf[b] == '\t'))
+			b++;
+		while (e > b && (buf[e - 1] == ' ' || buf[e - 1] == '\t' ||
+		    buf[e - 1] == '\r'))
+			e--;
+		if (b == e || buf[b] == '#')
+			continue;
+		if (memchr(buf + b, '\0', e - b) != NULL ||
+		    e - b > SECRET_LEN_MAX) {
+			cerr(ps, ps->ps_line, "secret_file", "%s: a secret "
+			    "is longer than %d bytes or holds a NUL byte",
+			    path, SECRET_LEN_MAX);
+			bad = 1;
+			break;
+		}
+		if (ep->ep_nsecrets == SECRETS_MAX) {
+			cerr(ps, ps->ps_line, "secret_file", "%s: more than "
+			    "%d secrets", path, SECRETS_MAX);
+			bad = 1;
+			break;
+		}
+		ep->ep_secrets[ep->ep_nsecrets].s_buf = malloc(e - b);
+		if (ep->ep_secrets[ep->ep_nsecrets].s_buf == NULL) {
+			cerr(ps, ps->ps_line, "secret_file", "out of memory");
+			bad = 1;
+			break;
+		}
+		memcpy(ep->ep_secrets[ep->ep_nsecrets].s_buf, buf + b, e - b);
+		ep->ep_secrets[ep->ep_nsecrets++].s_len = e - b;
+	}
+	if (!bad && ep->ep_nsecrets == 0)
+		cerr(ps, ps->ps_line, "secret_file", "%s holds no secret",
+		    path);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/* "kid:path" names the kid of a PEM key; a path alone leaves it unset. */
+static void
+load_key(struct parse_state *ps, struct endpoint *ep, const char *value)
+{
+	char		 kid[KID_MAX + 1] = "", err[LOG_LINE_MAX / 2];
+	const char	*colon, *file = value;
+	char		*path = NULL;
+	uint8_t		*buf = NULL;
+	size_t		 len = 0, klen;
+
+	colon = strchr(value, ':');
+	klen = colon != NULL ? (size_t)(colon - value) : 0;
+	if (colon != NULL && klen > 0 && klen <= KID_MAX &&
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == klen) {
+		memcpy(kid, value, klen);
+		kid[klen] = '\0';
+		file = colon + 1;
+	}
+	if (ep->ep_nkeys == KEYS_MAX) {
+		cerr(ps, ps->ps_line, "decryption_key", "more than %d keys",
+		    KEYS_MAX);
+		return;
+	}
+	if ((path = resolve_path(ps, "decryption_key", file)) == NULL)
+		return;
+	if ((buf = malloc(KEY_FILE_MAX + 1)) == NULL) {
+		cerr(ps, ps->ps_line, "decryption_key", "out of memory");
+		goto out;
+	}
+	if (config_read_private(path, buf, KEY_FILE_MAX + 1, &len, err,
+	    sizeof(err)) == -1) {
+		cerr(ps, ps->ps_line, "decryption_key", "%s", err);
+		goto out;
+	}
+	if (jwe_key_parse(buf, len, kid, &ep->ep_keys[ep->ep_nkeys], err,
+	    sizeof(err)) == -1) {
+		cerr(ps, ps->ps_line, "decryption_key", "%s: %s", path, err);
+		goto out;
+	}
+	ep->ep_nkeys++;
+out:
+	freezero(buf, KEY_FILE_MAX + 1);
+	free(path);
+}
+
+static int
+once(struct parse_state *ps, unsigned *seen, unsigned bit, const char *key)
+{
+	if (*seen & bit) {
+		cerr(ps, ps->ps_line, key, "given twice in one section");
+		return -1;
+	}
+	*seen |= bit;
+	return 0;
+}
+
+static void
+set_hook_env(struct parse_state *ps, const char *value)
+{
+	struct config	*cf = ps->ps_cf;
+	const char	*eq = strchr(value, '=');
+	size_t		 nlen = eq != NULL ? (size_t)(eq - value) : 0;
+
+	if (eq == NULL || nlen == 0 || nlen > ENV_NAME_MAX ||
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != nlen ||
+	    (value[0] >= '0' && value[0] <= '9')) {
+		cerr(ps, ps->ps_line, "hook_env", "expected NAME=value with "
+		    "NAME of A-Z, 0-9 and _");
+		return;
+	}
+	if (strncmp(value, "IDHOOK_", 7) == 0 ||
+	    strncmp(value, "EVENT_", 6) == 0) {
+		cerr(ps, ps->ps_line, "hook_env", "names starting IDHOOK_ or "
+		    "EVENT_ are idhook's own");
+		return;
+	}
+	if (strlen(eq + 1) > ENV_VALUE_MAX) {
+		cerr(ps, ps->ps_line, "hook_env", "value too long");
+		return;
+	}
+	if (cf->cf_nhook_env == HOOK_ENV_MAX) {
+		cerr(ps, ps->ps_line, "hook_env", "more than %d lines",
+		    HOOK_ENV_MAX);
+		return;
+	}
+	if ((cf->cf_hook_env[cf->cf_nhook_env] = strdup(value)) == NULL)
+		cerr(ps, ps->ps_line, "hook_env", "out of memory");
+	else
+		cf->cf_nhook_env++;
+}
+
+static void
+global_key(struct parse_state *ps, const char *key, const char *value)
+{
+	struct config	*cf = ps->ps_cf;
+	unsigned	*seen = &ps->ps_seen_global;
+	long long	 v;
+	int64_t		 d;
+
+	if (strcmp(key, "state_dir") == 0) {
+		if (once(ps, seen, K_STATE_DIR, key) == 0)
+			cf->cf_state_dir = resolve_path(ps, key, value);
+	} else if (strcmp(key, "hooks_dir") == 0) {
+		if (once(ps, seen, K_HOOKS_DIR, key) == 0)
+			cf->cf_hooks_dir = resolve_path(ps, key, value);
+	} else if (strcmp(key, "max_body") == 0) {
+		if (once(ps, seen, K_MAX_BODY, key) == 0 &&
+		    parse_number(ps, key, value, 1, BODY_MAX, &v) == 0)
+			cf->cf_max_body = (size_t)v;
+	} else if (strcmp(key, "hook_timeout") == 0) {
+		if (once(ps, seen, K_HOOK_TIMEOUT, key) == 0 &&
+		    parse_number(ps, key, value, 1, HOOK_TIMEOUT_MAX, &v) == 0)
+			cf->cf_hook_timeout = (unsigned)v;
+	} else if (strcmp(key, "retention") == 0) {
+		if (once(ps, seen, K_RETENTION, key) != 0)
+			return;
+		if ((d = config_parse_duration(value, RETENTION_MAX)) == -1)
+			cerr(ps, ps->ps_line, key, "\"%s\" is not a duration "
+			    "like 30d, 12h, 90m or 3600", value);
+		else
+			cf->cf_retention = d;
+	} else if (strcmp(key, "log_level") == 0) {
+		if (once(ps, seen, K_LOG_LEVEL, key) != 0)
+			return;
+		if ((cf->cf_log_level = log_level_parse(value)) == -1)
+			cerr(ps, ps->ps_line, key, "\"%s\" is not one of "
+			    "error, warn, info, debug", value);
+	} else if (strcmp(key, "user") == 0) {
+		if (once(ps, seen, K_USER, key) == 0 &&
+		    (cf->cf_user = strdup(value)) == NULL)
+			cerr(ps, ps->ps_line, key, "out of memory");
+	} else if (strcmp(key, "hook_env") == 0)
+		set_hook_env(ps, value);
+	else
+		cerr(ps, ps->ps_line, key, "unknown key in [%s]",
+		    SECTION_GLOBAL);
+}
+
+static void
+endpoint_key(struct parse_state *ps, const char *key, const char *value)
+{
+	struct endpoint	*ep = ps->ps_ep;
+	unsigned	*seen = &ps->ps_seen;
+	char		*path;
+	long long	 v;
+
+	if (strcmp(key, "provider") == 0) {
+		if (once(ps, seen, K_PROVIDER, key) != 0)
+			return;
+		if ((ep->ep_provider = provider_find(value)) == NULL)
+			cerr(ps, ps->ps_line, key, "unknown provider \"%s\" "
+			    "(known: kayle)", value);
+	} else if (strcmp(key, "secret_file") == 0) {
+		if (once(ps, seen, K_SECRET_FILE, key) != 0)
+			return;
+		if ((path = resolve_path(ps, key, value)) != NULL)
+			load_secrets(ps, ep, path);
+		free(path);
+	} else if (strcmp(key, "decryption_key") == 0) {
+		*seen |= K_DECRYPTION_KEY;
+		load_key(ps, ep, value);
+	} else if (strcmp(key, "tolerance") == 0) {
+		if (once(ps, seen, K_TOLERANCE, key) == 0 &&
+		    parse_number(ps, key, value, 1, TOLERANCE_MAX, &v) == 0)
+			ep->ep_tolerance = (unsigned)v;
+	} else if (strcmp(key, "hooks_dir") == 0) {
+		if (once(ps, seen, K_HOOKS_DIR, key) == 0)
+			ep->ep_hooks_dir = resolve_path(ps, key, value);
+	} else
+		cerr(ps, ps->ps_line, key, "unknown key in [endpoint %s]",
+		    ep->ep_name);
+}
+
+/* A new section header: [idhook] or [endpoint NAME]. */
+static void
+enter_section(struct parse_state *ps, const char *section)
+{
+	struct config	*cf = ps->ps_cf;
+	const char	*name;
+	size_t		 i, n;
+
+	strlcpy(ps->ps_section, section, sizeof(ps->ps_section));
+	if (ps->ps_ep != NULL)
+		ps->ps_ep_seen[ps->ps_ep - cf->cf_endpoints] = ps->ps_seen;
+	ps->ps_ep = NULL;
+	ps->ps_in_global = 0;
+	ps->ps_bad_section = 0;
+	ps->ps_seen = 0;
+	if (strcmp(section, SECTION_GLOBAL) == 0) {
+		if (ps->ps_seen_global != 0 || cf->cf_nhook_env != 0)
+			cerr(ps, ps->ps_line, "[idhook]", "section given twice");
+		ps->ps_in_global = 1;
+		return;
+	}
+	ps->ps_bad_section = 1;
+	n = strlen(SECTION_ENDPOINT);
+	if (strncmp(section, SECTION_ENDPOINT, n) != 0 ||
+	    (section[n] != ' ' && section[n] != '\t')) {
+		cerr(ps, ps->ps_line, section, "unknown section (expected "
+		    "[idhook] or [endpoint NAME])");
+		return;
+	}
+	name = section + n + strspn(section + n, " \t");
+	n = strlen(name);
+	if (n == 0 || n > ENDPOINT_NAME_MAX || strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+	    != n) {
+		cerr(ps, ps->ps_line, section, "endpoint name must be 1-%d "
+		    "characters of A-Z a-z 0-9 _ -", ENDPOINT_NAME_MAX);
+		return;
+	}
+	for (i = 0; i < cf->cf_nendpoints; i++)
+		if (strcmp(cf->cf_endpoints[i].ep_name, name) == 0) {
+			cerr(ps, ps->ps_line, section, "section given twice");
+			return;
+		}
+	if (cf->cf_nendpoints == ENDPOINTS_MAX) {
+		cerr(ps, ps->ps_line, section, "more than %d endpoints",
+		    ENDPOINTS_MAX);
+		return;
+	}
+	ps->ps_ep = &cf->cf_endpoints[cf->cf_nendpoints++];
+	strlcpy(ps->ps_ep->ep_name, name, sizeof(ps->ps_ep->ep_name));
+	ps->ps_ep->ep_tolerance = TOLERANCE_DEFAULT;
+	ps->ps_ep->ep_line = ps->ps_line;
+	ps->ps_bad_section = 0;
+}
+
+static int
+handle_key(void *user, const char *section, const char *key,
+    const char *value)
+{
+	struct parse_state	*ps = user;
+
+	if (strcmp(section, ps->ps_section) != 0)
+		enter_section(ps, section);
+	if (section[0] == '\0') {
+		if (!ps->ps_bad_section)
+			cerr(ps, ps->ps_line, key, "key outside any section "
+			    "(start the file with [idhook])");
+		ps->ps_bad_section = 1;
+		return 1;
+	}
+	if (ps->ps_in_global)
+		global_key(ps, key, value);
+	else if (ps->ps_ep != NULL)
+		endpoint_key(ps, key, value);
+	return 1;
+}
+
+/*
+ * fgets that counts lines, so that errors can name them.  Debian's
+ * libinih has a fixed line buffer (INI_MAX_LINE, 200) and silently drops
+ * the rest of a longer line: that would truncate a path, so a long line
+ * is an error here, its tail is discarded by us, and inih sees a line
+ * that ends where its buffer ends.
+ */
+static char *
+line_reader(char *str, int num, void *stream)
+{
+	struct parse_state	*ps = stream;
+	size_t			 len;
+	int			 c;
+
+	if (fgets(str, num, ps->ps_fp) == NULL)
+		return NULL;
+	ps->ps_line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(ps->ps_fp)) {
+		cerr(ps, ps->ps_line, "syntax", "line longer than %d "
+		    "characters", num - 3);
+		while ((c = fgetc(ps->ps_fp)) != EOF && c != '\n')
+			continue;
+		str[len - 1] = '\n';
+	}
+	return str;
+}
+
+static void
+check_endpoints(struct parse_state *ps)
+{
+	struct config	*cf = ps->ps_cf;
+	struct endpoint	*ep;
+	unsigned	 seen;
+	size_t		 i;
+
+	if (ps->ps_ep != NULL)
+		ps->ps_ep_seen[ps->ps_ep - cf->cf_endpoints] = ps->ps_seen;
+	if (!(ps->ps_seen_global & K_STATE_DIR))
+		cerr(ps, ps->ps_line, "state_dir", "missing from [idhook]");
+	if (cf->cf_nendpoints == 0)
+		cerr(ps, ps->ps_line, "[endpoint NAME]", "no endpoint "
+		    "configured");
+	for (i = 0; i < cf->cf_nendpoints; i++) {
+		ep = &cf->cf_endpoints[i];
+		seen = ps->ps_ep_seen[i];
+		if (!(seen & K_PROVIDER))
+			cerr(ps, ep->ep_line, "provider", "missing from "
+			    "[endpoint %s]", ep->ep_name);
+		if (!(seen & K_SECRET_FILE))
+			cerr(ps, ep->ep_line, "secret_file", "missing from "
+			    "[endpoint %s]", ep->ep_name);
+		if (ep->ep_provider != NULL && ep->ep_provider->pv_encrypted &&
+		    !(seen & K_DECRYPTION_KEY))
+			cerr(ps, ep->ep_line, "decryption_key", "[endpoint %s] "
+			    "(provider %s) needs at least one", ep->ep_name,
+			    ep->ep_provider->pv_name);
+		if (!(seen & K_HOOKS_DIR) &&
+		    !(ps->ps_seen_global & K_HOOKS_DIR))
+			cerr(ps, ep->ep_line, "hooks_dir", "missing from "
+			    "[endpoint %s] and from [idhook]", ep->ep_name);
+		else if (ep->ep_hooks_dir == NULL && cf->cf_hooks_dir != NULL &&
+		    (ep->ep_hooks_dir = strdup(cf->cf_hooks_dir)) == NULL)
+			cerr(ps, ep->ep_line, "hooks_dir", "out of memory");
+	}
+}
+
+static void
+stat_config(struct config *cf, const struct stat *st)
+{
+	cf->cf_dev = st->st_dev;
+	cf->cf_ino = st->st_ino;
+	cf->cf_mtime = st->st_mtim;
+	cf->cf_size = st->st_size;
+}
+
+/*
+ * The config decides which programs run, so a file that others may
+ * change is refused, as sshd refuses a group-writable authorized_keys.
+ */
+static int
+open_config(struct parse_state *ps, struct stat *st)
+{
+	char	*slash;
+
+	if (strlcpy(ps->ps_dir, ps->ps_path, sizeof(ps->ps_dir)) >=
+	    sizeof(ps->ps_dir)) {
+		log_error("%s: path too long", ps->ps_path);
+		return -1;
+	}
+	if ((slash = strrchr(ps->ps_dir, '/')) == NULL)
+		strlcpy(ps->ps_dir, ".", sizeof(ps->ps_dir));
+	else if (slash == ps->ps_dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((ps->ps_fp = fopen(ps->ps_path, "re")) == NULL) {
+		log_error("%s: cannot open config: %s", ps->ps_path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(ps->ps_fp), st) == -1 || !S_ISREG(st->st_mode)) {
+		log_error("%s: not a regular file", ps->ps_path);
+		return -1;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		log_error("%s: config is writable by others (mode %04o): "
+		    "chmod go-w %s", ps->ps_path,
+		    (unsigned)(st->st_mode & 07777), ps->ps_path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **cfgp)
+{
+	struct parse_state	 ps;
+	struct config		*cf;
+	struct stat		 st;
+	int			 rv;
+
+	*cfgp = NULL;
+	memset(&ps, 0, sizeof(ps));
+	ps.ps_path = path;
+	if ((cf = calloc(1, sizeof(*cf))) == NULL ||
+	    (cf->cf_path = strdup(path)) == NULL) {
+		log_error("%s: out of memory", path);
+		config_free(cf);
+		return -1;
+	}
+	cf->cf_max_body = BODY_DEFAULT;
+	cf->cf_hook_timeout = HOOK_TIMEOUT_DEFAULT;
+	cf->cf_retention = RETENTION_DEFAULT;
+	cf->cf_log_level = LOG_INFO;
+	ps.ps_cf = cf;
+	if (open_config(&ps, &st) == -1) {
+		if (ps.ps_fp != NULL)
+			fclose(ps.ps_fp);
+		config_free(cf);
+		return -1;
+	}
+	stat_config(cf, &st);
+	/* One read is one line: no continuation lines. */
+	ini_allow_multiline = 0;
+	rv = ini_parse_stream(line_reader, &ps, handle_key, &ps);
+	fclose(ps.ps_fp);
+	if (rv > 0)
+		cerr(&ps, rv, "syntax", "expected [section] or key = value");
+	else if (rv < 0)
+		cerr(&ps, 0, "read", "cannot read the file");
+	check_endpoints(&ps);
+	if (ps.ps_errors > 0) {
+		log_error("%s: %d problem%s, config not loaded", path,
+		    ps.ps_errors, ps.ps_errors == 1 ? "" : "s");
+		config_free(cf);
+		return -1;
+	}
+	*cfgp = cf;
+	return 0;
+}
+
+void
+config_free(struct config *cf)
+{
+	struct endpoint	*ep;
+	size_t		 i, j;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->cf_nendpoints; i++) {
+		ep = &cf->cf_endpoints[i];
+		for (j = 0; j < ep->ep_nsecrets; j++)
+			freezero(ep->ep_secrets[j].s_buf,
+			    ep->ep_secrets[j].s_len);
+		for (j = 0; j < ep->ep_nkeys; j++)
+			jwe_key_free(&ep->ep_keys[j]);
+		free(ep->ep_hooks_dir);
+	}
+	for (i = 0; i < cf->cf_nhook_env; i++)
+		free(cf->cf_hook_env[i]);
+	free(cf->cf_path);
+	free(cf->cf_state_dir);
+	free(cf->cf_hooks_dir);
+	free(cf->cf_user);
+	freezero(cf, sizeof(*cf));
+}
+
+int
+config_changed(const struct config *cf)
+{
+	struct stat	 st;
+
+	if (stat(cf->cf_path, &st) == -1)
+		return 1;
+	return st.st_dev != cf->cf_dev || st.st_ino != cf->cf_ino ||
+	    st.st_size != cf->cf_size ||
+	    st.st_mtim.tv_sec != cf->cf_mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != cf->cf_mtime.tv_nsec;
+}
+
+const struct endpoint *
+config_endpoint(const struct config *cf, const char *path_info)
+{
+	size_t	 i;
+
+	if (path_info == NULL || path_info[0] == '\0' ||
+	    strcmp(path_info, "/") == 0)
+		return cf->cf_nendpoints == 1 ? &cf->cf_endpoints[0] : NULL;
+	if (path_info[0] != '/')
+		return NULL;
+	for (i = 0; i < cf->cf_nendpoints; i++)
+		if (strcmp(cf->cf_endpoints[i].ep_name, path_info + 1) == 0)
+			return &cf->cf_endpoints[i];
+	return NULL;
+}

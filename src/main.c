@@ -1,0 +1,374 @@
+/*
+ * main.c: argv, CGI or FastCGI, config discovery and reload, privilege
+ * drop, the accept loop, and the one table from pipeline results to HTTP
+ * statuses.
+ */
+#include "compat.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <malloc.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "dedup.h"
+#include "log.h"
+#include "pipeline.h"
+#include "request.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+
+extern char **environ;
+
+static const struct {
+	int		 status;
+	const char	*reason;
+	const char	*word;
+	const char	*header;
+} responses[PR_COUNT] = {
+	[PR_DELIVERED] = { 200, "OK", "delivered", NULL },
+	[PR_DUPLICATE] = { 200, "OK", "duplicate", NULL },
+	[PR_IN_PROGRESS] = { 409, "Conflict", "in_progress", NULL },
+	[PR_BAD_SIGNATURE] = { 400, "Bad Request", "invalid_signature", NULL },
+	[PR_BAD_PAYLOAD] = { 400, "Bad Request", "invalid_payload", NULL },
+	[PR_BAD_REQUEST] = { 400, "Bad Request", "bad_request", NULL },
+	[PR_NOT_FOUND] = { 404, "Not Found", "not_found", NULL },
+	[PR_BAD_METHOD] = { 405, "Method Not Allowed", "method_not_allowed",
+	    "Allow: POST" },
+	[PR_TOO_LARGE] = { 413, "Content Too Large", "too_large", NULL },
+	[PR_HOOK_FAILED] = { 500, "Internal Server Error", "hook_failed", NULL },
+	[PR_ERROR] = { 500, "Internal Server Error", "error", NULL },
+	[PR_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable",
+	    "Retry-After: 60" },
+};
+
+/* Process-wide state; a FastCGI process keeps it between requests. */
+static struct {
+	const char	*arg_config;	/* -c FILE */
+	char		*env_config;	/* IDHOOK_CONFIG at startup */
+	struct config	*cfg;
+	struct dedup	*dedup;
+	char		*dedup_dir;	/* state_dir dedup was opened in */
+	char		 home[PATH_MAX];
+	int		 is_root;	/* still root: refuse requests */
+} g;
+
+static void __attribute__((noreturn))
+usage(int code)
+{
+	fprintf(code == 0 ? stdout : stderr,
+	    "usage: idhook [-c FILE]\n"
+	    "       idhook --help | --version\n"
+	    "\n"
+	    "idhook receives signed, encrypted webhooks (Kayle ID) as a FastCGI\n"
+	    "or CGI program and runs one hook script per event type.  Started\n"
+	    "by a web server it serves requests; see README.md.\n"
+	    "\n"
+	    "  -c FILE    config file (else IDHOOK_CONFIG, idhook.conf beside\n"
+	    "             the program, ~/idhook/idhook.conf, "
+	    SYSCONFDIR "/idhook/idhook.conf)\n");
+	exit(code);
+}
+
+/* jansson holds decrypted payload values: wipe them when freed. */
+static void
+wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void
+harden(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	/* A core dump would hold keys, secrets and plaintext. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)signal(SIGPIPE, SIG_IGN);
+	json_set_alloc_funcs(malloc, wiping_free);
+}
+
+static int
+exists(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0;
+}
+
+/* SPEC section 1: first match wins. */
+static int
+locate_config(char *const *params, char *buf, size_t len)
+{
+	struct passwd	*pw;
+	char		 exe[PATH_MAX], *slash;
+	const char	*p = g.arg_config;
+	ssize_t		 n;
+
+	if (p == NULL)
+		p = g.env_config;
+	if (p == NULL)
+		p = request_param(params, "IDHOOK_CONFIG", NULL);
+	if (p != NULL)
+		return strlcpy(buf, p, len) < len ? 0 : -1;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		if ((size_t)snprintf(buf, len, "%s/idhook.conf", exe) < len &&
+		    exists(buf))
+			return 0;
+	}
+	/* suEXEC strips HOME: ask the password database. */
+	if ((pw = getpwuid(geteuid())) != NULL &&
+	    (size_t)snprintf(buf, len, "%s/idhook/idhook.conf", pw->pw_dir)
+	    < len && exists(buf))
+		return 0;
+	return strlcpy(buf, SYSCONFDIR "/idhook/idhook.conf", len) < len ?
+	    0 : -1;
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		log_error("user %s: no such user", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_error("user %s: refusing to run requests as root", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		log_error("cannot switch to user %s: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+set_home(void)
+{
+	struct passwd	*pw = getpwuid(geteuid());
+
+	strlcpy(g.home, pw != NULL ? pw->pw_dir : "/", sizeof(g.home));
+}
+
+/* Opens the dedup store for the current config if it is not open there. */
+static void
+ensure_dedup(void)
+{
+	if (g.cfg == NULL || g.is_root)
+		return;
+	if (g.dedup != NULL && strcmp(g.dedup_dir, g.cfg->cf_state_dir) == 0)
+		return;
+	dedup_close(g.dedup);
+	g.dedup = NULL;
+	free(g.dedup_dir);
+	g.dedup_dir = NULL;
+	if (dedup_open(g.cfg->cf_state_dir, DEDUP_MAPSIZE, &g.dedup) == 0 &&
+	    (g.dedup_dir = strdup(g.cfg->cf_state_dir)) == NULL) {
+		dedup_close(g.dedup);
+		g.dedup = NULL;
+	}
+}
+
+/*
+ * Loads the config at path if none is loaded, it is another file, or it
+ * changed.  A broken new config keeps the old one.
+ */
+static void
+ensure_config(char *const *params)
+{
+	struct config	*cf;
+	char		 path[PATH_MAX];
+
+	if (locate_config(params, path, sizeof(path)) == -1) {
+		log_error("config path too long");
+		return;
+	}
+	if (g.cfg != NULL && strcmp(g.cfg->cf_path, path) == 0 &&
+	    !config_changed(g.cfg))
+		return;
+	if (config_load(path, &cf) == -1) {
+		if (g.cfg != NULL)
+			log_error("%s: keeping the config loaded before", path);
+		return;
+	}
+	if (g.cfg != NULL)
+		log_info("%s: config reloaded", path);
+	config_free(g.cfg);
+	g.cfg = cf;
+	log_set_level(cf->cf_log_level);
+	if (geteuid() == 0 && g.is_root && cf->cf_user != NULL &&
+	    drop_privileges(cf->cf_user) == 0) {
+		g.is_root = 0;
+		set_home();
+	}
+	ensure_dedup();
+}
+
+static void
+log_delivery(const struct outcome *oc, int status, long ms)
+{
+	struct logline	 l;
+
+	logline_init(&l, oc->oc_level);
+	logline_add(&l, "endpoint", oc->oc_endpoint);
+	logline_add(&l, "provider", oc->oc_provider);
+	if (oc->oc_event[0] != '\0')
+		logline_add(&l, "event", oc->oc_event);
+	if (oc->oc_id[0] != '\0')
+		logline_add(&l, "id", oc->oc_id);
+	if (oc->oc_delivery[0] != '\0')
+		logline_add(&l, "delivery", oc->oc_delivery);
+	logline_addf(&l, "status", "%d", status);
+	logline_add(&l, "result", responses[oc->oc_result].word);
+	if (oc->oc_hook_exit != -1)
+		logline_addf(&l, "hook_exit", "%d", oc->oc_hook_exit);
+	if (oc->oc_attempt > 0)
+		logline_addf(&l, "attempt", "%u", oc->oc_attempt);
+	if (oc->oc_kid[0] != '\0' && oc->oc_result == PR_ERROR)
+		logline_add(&l, "kid", oc->oc_kid);
+	logline_add(&l, "reason", oc->oc_reason);
+	logline_addf(&l, "ms", "%ld", ms);
+	logline_emit(&l);
+}
+
+static long
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void
+serve(struct request *rq)
+{
+	struct pipeline_ctx	 pc;
+	struct outcome		 oc;
+	struct timespec		 t0;
+	int			 status;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ensure_config(rq->rq_params);
+	memset(&oc, 0, sizeof(oc));
+	oc.oc_hook_exit = -1;
+	if (g.cfg == NULL) {
+		oc.oc_result = PR_UNAVAILABLE;
+		oc.oc_level = LOG_ERROR;
+		oc.oc_reason = "no usable config (see the errors above)";
+	} else if (g.is_root) {
+		oc.oc_result = PR_UNAVAILABLE;
+		oc.oc_level = LOG_ERROR;
+		oc.oc_reason = "refusing to run hooks as root: set user = "
+		    "in [idhook]";
+	} else {
+		ensure_dedup();
+		pc.pc_cfg = g.cfg;
+		pc.pc_dedup = g.dedup;
+		pc.pc_home = g.home;
+		pipeline_handle(&pc, rq, (int64_t)time(NULL), &oc);
+	}
+	request_free_body(rq);
+	status = responses[oc.oc_result].status;
+	(void)request_respond(rq, status, responses[oc.oc_result].reason,
+	    responses[oc.oc_result].header, responses[oc.oc_result].word);
+	log_delivery(&oc, status, elapsed_ms(&t0));
+}
+
+static int
+serve_fastcgi(void)
+{
+	FCGX_Request	 req;
+	struct request	 rq;
+
+	if (FCGX_InitRequest(&req, 0, 0) != 0) {
+		log_error("FCGX_InitRequest failed");
+		return 1;
+	}
+	while (FCGX_Accept_r(&req) >= 0) {
+		memset(&rq, 0, sizeof(rq));
+		rq.rq_fcgx = &req;
+		rq.rq_params = req.envp;
+		serve(&rq);
+		FCGX_Finish_r(&req);
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct request	 rq;
+	const char	*e;
+	int		 ch, fastcgi;
+
+	harden();
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("idhook %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			g.arg_config = optarg;
+			break;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	/* Process environment: read before any accept (deploy notes 1.1). */
+	if ((e = getenv("IDHOOK_CONFIG")) != NULL && e[0] != '\0' &&
+	    (g.env_config = strdup(e)) == NULL)
+		return 1;
+	fastcgi = !FCGX_IsCGI();
+	if (!fastcgi && getenv("GATEWAY_INTERFACE") == NULL)
+		usage(2);
+	g.is_root = geteuid() == 0;
+	set_home();
+	/* FastCGI: read keys (perhaps as root) and drop before accepting. */
+	if (fastcgi) {
+		ensure_config(NULL);
+		return serve_fastcgi();
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.rq_params = environ;
+	serve(&rq);
+	return 0;
+}

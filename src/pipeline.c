@@ -1,0 +1,350 @@
+/*
+ * pipeline.c: one delivery, in the order SPEC section 3 makes a security
+ * property: nothing of the body is parsed before its signature verifies,
+ * no dedup record is written for an unauthenticated delivery, and the
+ * hook runs only after a record says this process owns the event.
+ */
+#include "compat.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "flatten.h"
+#include "hook.h"
+#include "jwe.h"
+#include "log.h"
+#include "pipeline.h"
+#include "sig.h"
+
+static void
+set(struct outcome *oc, int result, int level, const char *reason)
+{
+	oc->oc_result = result;
+	oc->oc_level = level;
+	oc->oc_reason = reason;
+}
+
+/* Step 1: method, endpoint, repeated signature headers, body size. */
+static const struct endpoint *
+bound(struct pipeline_ctx *pc, struct request *rq, struct outcome *oc)
+{
+	const struct endpoint	*ep;
+	const char		*method, *const *sp;
+	int			 n, rv;
+
+	method = request_param(rq->rq_params, "REQUEST_METHOD", NULL);
+	if (method == NULL || strcmp(method, "POST") != 0) {
+		set(oc, PR_BAD_METHOD, LOG_WARN, "method is not POST");
+		return NULL;
+	}
+	ep = config_endpoint(pc->pc_cfg,
+	    request_param(rq->rq_params, "PATH_INFO", NULL));
+	if (ep == NULL) {
+		set(oc, PR_NOT_FOUND, LOG_WARN, "no endpoint for PATH_INFO");
+		return NULL;
+	}
+	oc->oc_endpoint = ep->ep_name;
+	oc->oc_provider = ep->ep_provider->pv_name;
+	for (sp = ep->ep_provider->pv_sig_params; *sp != NULL; sp++) {
+		(void)request_param(rq->rq_params, *sp, &n);
+		if (n > 1) {
+			set(oc, PR_BAD_SIGNATURE, LOG_WARN,
+			    "signature header sent more than once");
+			return NULL;
+		}
+	}
+	switch ((rv = request_read_body(rq, pc->pc_cfg->cf_max_body))) {
+	case REQ_OK:
+		return ep;
+	case REQ_TOO_BIG:
+		request_discard_body(rq, BODY_MAX);
+		set(oc, PR_TOO_LARGE, LOG_WARN, "body larger than max_body");
+		break;
+	case REQ_SHORT:
+		set(oc, PR_BAD_REQUEST, LOG_WARN, "body shorter than "
+		    "CONTENT_LENGTH");
+		break;
+	case REQ_BAD_LENGTH:
+		set(oc, PR_BAD_REQUEST, LOG_WARN, "invalid CONTENT_LENGTH");
+		break;
+	default:
+		set(oc, PR_ERROR, LOG_ERROR, "cannot read the body");
+		break;
+	}
+	return NULL;
+}
+
+/* The sender's delivery id is unsigned: kept only if it looks sane. */
+static void
+delivery_id(const struct endpoint *ep, struct request *rq,
+    struct outcome *oc)
+{
+	const char	*d;
+	size_t		 n;
+
+	if (ep->ep_provider->pv_delivery_param == NULL)
+		return;
+	d = request_param(rq->rq_params, ep->ep_provider->pv_delivery_param,
+	    NULL);
+	if (d == NULL)
+		return;
+	n = strlen(d);
+	if (n > 0 && n <= DELIVERY_ID_MAX && strspn(d, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n)
+		memcpy(oc->oc_delivery, d, n + 1);
+}
+
+/* Steps 2 and 3: signature over the raw body, then the JWE if any. */
+static int
+open_body(const struct endpoint *ep, struct request *rq, int64_t now,
+    uint8_t **ptp, size_t *ptlenp, struct outcome *oc)
+{
+	struct provider_input	 in;
+	int			 rv;
+
+	memset(&in, 0, sizeof(in));
+	in.pi_params = rq->rq_params;
+	in.pi_body = rq->rq_body;
+	in.pi_len = rq->rq_len;
+	in.pi_secrets = ep->ep_secrets;
+	in.pi_nsecrets = ep->ep_nsecrets;
+	in.pi_now = now;
+	in.pi_tolerance = ep->ep_tolerance;
+	if ((rv = ep->ep_provider->pv_verify(&in)) != SIG_OK) {
+		set(oc, rv == SIG_ERR_INTERNAL ? PR_ERROR : PR_BAD_SIGNATURE,
+		    rv == SIG_ERR_INTERNAL ? LOG_ERROR : LOG_WARN,
+		    sig_strerror(rv));
+		return -1;
+	}
+	if (!ep->ep_provider->pv_encrypted) {
+		if ((*ptp = malloc(rq->rq_len + 1)) == NULL) {
+			set(oc, PR_ERROR, LOG_ERROR, "out of memory");
+			return -1;
+		}
+		memcpy(*ptp, rq->rq_body, rq->rq_len + 1);
+		*ptlenp = rq->rq_len;
+		return 0;
+	}
+	rv = jwe_decrypt(rq->rq_body, rq->rq_len, ep->ep_keys, ep->ep_nkeys,
+	    ptp, ptlenp, oc->oc_kid, sizeof(oc->oc_kid));
+	switch (rv) {
+	case JWE_OK:
+		return 0;
+	case JWE_ERR_MALFORMED:
+	case JWE_ERR_DECRYPT:
+		set(oc, PR_BAD_PAYLOAD, LOG_WARN, jwe_strerror(rv));
+		break;
+	case JWE_ERR_NOKEY:
+		/* The operator's problem: 500 so the sender retries. */
+		set(oc, PR_ERROR, LOG_ERROR, "no decryption_key decrypts this "
+		    "delivery: add the private key for its kid");
+		break;
+	default:
+		set(oc, PR_ERROR, LOG_ERROR, jwe_strerror(rv));
+		break;
+	}
+	return -1;
+}
+
+/* Step 4: event type and id.  A missing id is the payload's SHA-256. */
+static int
+identify(const struct endpoint *ep, const json_t *root, const uint8_t *pt,
+    size_t ptlen, struct outcome *oc)
+{
+	const struct provider	*pv = ep->ep_provider;
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
+	const char		*v;
+	size_t			 n, i;
+
+	v = payload_get(root, pv->pv_type_path, &n);
+	if (v == NULL || !event_type_valid(v, n)) {
+		set(oc, PR_BAD_PAYLOAD, LOG_WARN, v == NULL ?
+		    "payload has no event type" : "invalid event type");
+		return -1;
+	}
+	memcpy(oc->oc_event, v, n);
+	oc->oc_event[n] = '\0';
+	v = payload_get(root, pv->pv_id_path, &n);
+	if (v != NULL && (n == 0 || n > EVENT_ID_MAX ||
+	    memchr(v, '\0', n) != NULL)) {
+		set(oc, PR_BAD_PAYLOAD, LOG_WARN, "invalid event id");
+		return -1;
+	}
+	if (v != NULL) {
+		memcpy(oc->oc_id, v, n);
+		oc->oc_id[n] = '\0';
+		return 0;
+	}
+	SHA256(pt, ptlen, md);
+	memcpy(oc->oc_id, "sha256:", 7);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(oc->oc_id + 7 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int
+env_fixed(struct pipeline_ctx *pc, const struct endpoint *ep,
+    struct envbuf *env, const struct outcome *oc)
+{
+	const struct config	*cf = pc->pc_cfg;
+	char			 attempt[16];
+	const char		*eq;
+	size_t			 i;
+	int			 rv = 0;
+
+	/* Operator's hook_env first: it may set PATH, HOME or LANG. */
+	for (i = 0; i < cf->cf_nhook_env; i++) {
+		char	 name[ENV_NAME_MAX + 1];
+
+		eq = strchr(cf->cf_hook_env[i], '=');
+		memcpy(name, cf->cf_hook_env[i], (size_t)(eq - cf->cf_hook_env[i]));
+		name[eq - cf->cf_hook_env[i]] = '\0';
+		rv |= envbuf_add(env, name, eq + 1, strlen(eq + 1)) < 0;
+	}
+	snprintf(attempt, sizeof(attempt), "%u", oc->oc_attempt);
+#define ADD(n, v) rv |= envbuf_add(env, (n), (v), strlen(v)) < 0
+	ADD("PATH", "/usr/local/bin:/usr/bin:/bin");
+	ADD("HOME", pc->pc_home);
+	ADD("LANG", "C.UTF-8");
+	ADD("IDHOOK_PROVIDER", ep->ep_provider->pv_name);
+	ADD("IDHOOK_ENDPOINT", ep->ep_name);
+	ADD("IDHOOK_EVENT", oc->oc_event);
+	ADD("IDHOOK_EVENT_ID", oc->oc_id);
+	if (oc->oc_delivery[0] != '\0')
+		ADD("IDHOOK_DELIVERY_ID", oc->oc_delivery);
+	ADD("IDHOOK_ATTEMPT", attempt);
+#undef ADD
+	return rv ? -1 : 0;
+}
+
+/* Step 6: build the environment, run the hook, record the result. */
+static void
+act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
+    const json_t *root, const uint8_t *pt, size_t ptlen, int64_t now,
+    struct outcome *oc)
+{
+	const struct config	*cf = pc->pc_cfg;
+	struct hook_result	 hr;
+	struct envbuf		 env;
+	size_t			 saved;
+	int			 ok;
+
+	envbuf_init(&env);
+	if (env_fixed(pc, ep, &env, oc) == -1 ||
+	    flatten_payload(root, &env) == -1) {
+		set(oc, PR_ERROR, LOG_ERROR, "cannot build the hook environment");
+		goto record;
+	}
+	if (env.eb_truncated) {
+		/* The marker must get in even when the budget is spent. */
+		saved = env.eb_total;
+		env.eb_total = 0;
+		(void)envbuf_add(&env, "IDHOOK_TRUNCATED", "1", 1);
+		env.eb_total += saved;
+	}
+	if (hook_run(path, oc->oc_event, ep->ep_hooks_dir, envbuf_envp(&env),
+	    pt, ptlen, cf->cf_hook_timeout, &hr) == -1) {
+		set(oc, PR_ERROR, LOG_ERROR, "cannot start the hook");
+		goto record;
+	}
+	oc->oc_hook_exit = hook_exit_code(&hr);
+	if (hook_succeeded(&hr))
+		set(oc, PR_DELIVERED, LOG_INFO, NULL);
+	else
+		set(oc, PR_HOOK_FAILED, LOG_ERROR, !hr.hr_started ?
+		    "hook could not be executed" : hr.hr_timed_out ?
+		    "hook timed out" : "hook failed");
+record:
+	envbuf_free(&env);
+	ok = oc->oc_result == PR_DELIVERED;
+	if (dedup_finish(pc->pc_dedup, ep->ep_name, oc->oc_id,
+	    strlen(oc->oc_id), ok, oc->oc_hook_exit, now, cf->cf_retention)
+	    == -1 && ok)
+		/*
+		 * The hook did its work: answering 500 would run it again.
+		 * The record stays "running" until it goes stale.
+		 */
+		log_error("endpoint %s id %s: hook succeeded but the dedup "
+		    "record could not be marked done", ep->ep_name, oc->oc_id);
+}
+
+/* Steps 5 and 6. */
+static void
+dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
+    const json_t *root, const uint8_t *pt, size_t ptlen, int64_t now,
+    struct outcome *oc)
+{
+	const struct config	*cf = pc->pc_cfg;
+	char			 path[PATH_MAX];
+	int			 found;
+
+	/* A broken hook is the operator's problem: 500, nothing recorded. */
+	if ((found = hook_find(ep->ep_hooks_dir, oc->oc_event, path,
+	    sizeof(path))) == -1) {
+		set(oc, PR_ERROR, LOG_ERROR, "hook is not usable");
+		return;
+	}
+	if (pc->pc_dedup == NULL) {
+		set(oc, PR_UNAVAILABLE, LOG_ERROR, "dedup store unavailable");
+		return;
+	}
+	switch (dedup_claim(pc->pc_dedup, ep->ep_name, oc->oc_id,
+	    strlen(oc->oc_id), now, cf->cf_hook_timeout + HOOK_KILL_GRACE +
+	    DEDUP_STALE_EXTRA, cf->cf_retention, &oc->oc_attempt)) {
+	case DEDUP_CLAIMED:
+		break;
+	case DEDUP_DONE:
+		set(oc, PR_DUPLICATE, LOG_INFO, NULL);
+		return;
+	case DEDUP_BUSY:
+		set(oc, PR_IN_PROGRESS, LOG_INFO, NULL);
+		return;
+	default:
+		set(oc, PR_UNAVAILABLE, LOG_ERROR, "dedup store error");
+		return;
+	}
+	if (found == 1) {
+		set(oc, PR_DELIVERED, LOG_INFO, "no hook");
+		(void)dedup_finish(pc->pc_dedup, ep->ep_name, oc->oc_id,
+		    strlen(oc->oc_id), 1, 0, now, cf->cf_retention);
+		return;
+	}
+	act(pc, ep, path, root, pt, ptlen, now, oc);
+}
+
+void
+pipeline_handle(struct pipeline_ctx *pc, struct request *rq, int64_t now,
+    struct outcome *oc)
+{
+	const struct endpoint	*ep;
+	uint8_t			*pt = NULL;
+	size_t			 ptlen = 0;
+	json_t			*root = NULL;
+	char			 err[128];
+
+	memset(oc, 0, sizeof(*oc));
+	oc->oc_hook_exit = -1;
+	if ((ep = bound(pc, rq, oc)) == NULL)
+		goto out;
+	delivery_id(ep, rq, oc);
+	if (open_body(ep, rq, now, &pt, &ptlen, oc) == -1)
+		goto out;
+	if ((root = payload_parse(pt, ptlen, err, sizeof(err))) == NULL) {
+		set(oc, PR_BAD_PAYLOAD, LOG_WARN, "payload is not a valid "
+		    "JSON object");
+		log_debug("endpoint %s: %s", ep->ep_name, err);
+		goto out;
+	}
+	if (identify(ep, root, pt, ptlen, oc) == -1)
+		goto out;
+	dedup_and_act(pc, ep, root, pt, ptlen, now, oc);
+out:
+	json_decref(root);
+	if (pt != NULL)
+		freezero(pt, ptlen + 1);
+	request_free_body(rq);
+}

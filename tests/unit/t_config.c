@@ -1,0 +1,285 @@
+/*
+ * t_config: a valid config loads with its secrets and keys; every kind of
+ * mistake is refused with FILE:LINE: KEY in the message; file modes.
+ */
+#include "compat.h"
+
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "t.h"
+
+static char	 dir[] = "/tmp/t_config.XXXXXX";
+static char	 errs[16384];
+
+static void
+put(const char *name, mode_t mode, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+put(const char *name, mode_t mode, const char *fmt, ...)
+{
+	char	 path[512];
+	va_list	 ap;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	(void)unlink(path);
+	CHECK((fp = fopen(path, "w")) != NULL);
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	CHECK(fclose(fp) == 0);
+	CHECK(chmod(path, mode) == 0);
+}
+
+static void
+copy_key(const char *name)
+{
+	char	 src[512], buf[8192];
+	FILE	*fp;
+	size_t	 n;
+
+	snprintf(src, sizeof(src), "%s/tests/vectors/kayle-e2e/%s",
+	    t_srcdir(), name);
+	CHECK((fp = fopen(src, "r")) != NULL);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	put(name, 0600, "%s", buf);
+}
+
+/* Loads dir/name with stderr captured into errs. */
+static int
+load(const char *name, struct config **cf)
+{
+	char	 path[512], tmpl[] = "/tmp/t_config_err.XXXXXX";
+	int	 fd, saved, rv;
+	ssize_t	 n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CHECK((fd = mkstemp(tmpl)) != -1);
+	unlink(tmpl);
+	CHECK((saved = dup(2)) != -1);
+	CHECK(dup2(fd, 2) == 2);
+	rv = config_load(path, cf);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	CHECK((n = read(fd, errs, sizeof(errs) - 1)) >= 0);
+	errs[n] = '\0';
+	close(fd);
+	return rv;
+}
+
+#define GOOD_GLOBAL \
+	"[idhook]\nstate_dir = state\nhooks_dir = /srv/hooks\n"
+
+static void
+test_valid(void)
+{
+	struct config		*cf;
+	const struct endpoint	*ep;
+
+	put("k.secret", 0600, "# rotated 2026-11\n\nwhsec_new \r\n"
+	    "  whsec_0123456789abcdefghijklmnopqrstuv\n");
+	put("ok.conf", 0644, "; comment\n" GOOD_GLOBAL
+	    "max_body = 2048\nhook_timeout = 3\nretention = 2d\n"
+	    "log_level = debug\nuser = nobody\nhook_env = DB_URL=postgres://x\n"
+	    "hook_env = MODE=live\n"
+	    "\n[endpoint kayle]\nprovider = kayle\nsecret_file = k.secret\n"
+	    "decryption_key = private.pem\ndecryption_key = k9:private.pem\n"
+	    "tolerance = 120\nhooks_dir = /srv/kayle-hooks\n");
+	CHECK(load("ok.conf", &cf) == 0);
+	CHECK(errs[0] == '\0');
+	CHECK(cf->cf_max_body == 2048 && cf->cf_hook_timeout == 3);
+	CHECK(cf->cf_retention == 2 * 86400);
+	CHECK(cf->cf_log_level == LOG_DEBUG);
+	CHECK(strcmp(cf->cf_user, "nobody") == 0);
+	CHECK(cf->cf_nhook_env == 2);
+	CHECK(strcmp(cf->cf_hook_env[0], "DB_URL=postgres://x") == 0);
+	CHECK(strncmp(cf->cf_state_dir, dir, strlen(dir)) == 0);
+	CHECK(strcmp(cf->cf_state_dir + strlen(dir), "/state") == 0);
+	CHECK(cf->cf_nendpoints == 1);
+	ep = &cf->cf_endpoints[0];
+	CHECK(strcmp(ep->ep_name, "kayle") == 0);
+	CHECK(ep->ep_provider == &provider_kayle);
+	CHECK(ep->ep_nsecrets == 2);
+	CHECK(ep->ep_secrets[0].s_len == 9 &&
+	    memcmp(ep->ep_secrets[0].s_buf, "whsec_new", 9) == 0);
+	CHECK(ep->ep_secrets[1].s_len == 38);
+	CHECK(ep->ep_nkeys == 2 && ep->ep_keys[0].jk_kid[0] == '\0');
+	CHECK(strcmp(ep->ep_keys[1].jk_kid, "k9") == 0);
+	CHECK(ep->ep_tolerance == 120);
+	CHECK(strcmp(ep->ep_hooks_dir, "/srv/kayle-hooks") == 0);
+	/* One endpoint: empty PATH_INFO selects it. */
+	CHECK(config_endpoint(cf, NULL) == ep);
+	CHECK(config_endpoint(cf, "") == ep);
+	CHECK(config_endpoint(cf, "/kayle") == ep);
+	CHECK(config_endpoint(cf, "/kayle/x") == NULL);
+	CHECK(config_endpoint(cf, "/other") == NULL);
+	CHECK(config_endpoint(cf, "kayle") == NULL);
+	CHECK(config_changed(cf) == 0);
+	sleep(1);
+	put("ok.conf", 0644, "[idhook]\n");
+	CHECK(config_changed(cf) == 1);
+	config_free(cf);
+}
+
+static void
+test_two_endpoints(void)
+{
+	struct config	*cf;
+
+	put("two.conf", 0600, GOOD_GLOBAL
+	    "[endpoint a]\nprovider = kayle\nsecret_file = k.secret\n"
+	    "decryption_key = private.pem\n"
+	    "[endpoint b-2]\nprovider = kayle\nsecret_file = k.secret\n"
+	    "decryption_key = private.pem\n");
+	CHECK(load("two.conf", &cf) == 0);
+	CHECK(cf->cf_nendpoints == 2);
+	CHECK(strcmp(cf->cf_endpoints[0].ep_hooks_dir, "/srv/hooks") == 0);
+	CHECK(config_endpoint(cf, "") == NULL);
+	CHECK(config_endpoint(cf, "/b-2") == &cf->cf_endpoints[1]);
+	config_free(cf);
+}
+
+/* Each bad config must fail and name "FILE:LINE: KEY". */
+static void
+bad(const char *text, const char *needle)
+{
+	struct config	*cf = NULL;
+	char		 want[1024];
+
+	put("bad.conf", 0600, "%s", text);
+	CHECK(load("bad.conf", &cf) == -1);
+	CHECK(cf == NULL);
+	snprintf(want, sizeof(want), "%s/bad.conf:%s", dir, needle);
+	if (strstr(errs, want) == NULL) {
+		fprintf(stderr, "wanted %s in:\n%s", want, errs);
+		CHECK(!"message names file, line and key");
+	}
+}
+
+#define EP "[endpoint k]\nprovider = kayle\nsecret_file = k.secret\n" \
+	"decryption_key = private.pem\n"
+
+static void
+test_errors(void)
+{
+	char	 longline[400];
+
+	bad(GOOD_GLOBAL "colour = blue\n" EP, "4: colour: unknown key");
+	bad(GOOD_GLOBAL "max_body = 0\n" EP, "4: max_body: \\\"0\\\" is too small");
+	bad(GOOD_GLOBAL "max_body = 1k\n" EP, "4: max_body: ");
+	bad(GOOD_GLOBAL "max_body = 99999999999\n" EP, "4: max_body: ");
+	bad(GOOD_GLOBAL "hook_timeout = -1\n" EP, "4: hook_timeout: ");
+	bad(GOOD_GLOBAL "retention = 3 days\n" EP, "4: retention: ");
+	bad(GOOD_GLOBAL "log_level = loud\n" EP, "4: log_level: ");
+	bad(GOOD_GLOBAL "state_dir = /x\n" EP, "4: state_dir: given twice");
+	bad(GOOD_GLOBAL "hook_env = lower=1\n" EP, "4: hook_env: ");
+	bad(GOOD_GLOBAL "hook_env = IDHOOK_X=1\n" EP, "4: hook_env: ");
+	bad(GOOD_GLOBAL "[weird]\nx = 1\n" EP, "5: weird: unknown section");
+	bad(GOOD_GLOBAL "[endpoint bad/name]\nprovider = kayle\n",
+	    "5: endpoint bad/name: endpoint name");
+	bad(GOOD_GLOBAL EP "provider = kayle\n", "8: provider: given twice");
+	bad(GOOD_GLOBAL EP EP, "9: provider: given twice");
+	bad(GOOD_GLOBAL "[endpoint k]\nprovider = acme\n"
+	    "secret_file = k.secret\n", "5: provider: unknown provider");
+	bad(GOOD_GLOBAL "[endpoint k]\nprovider = kayle\n"
+	    "decryption_key = private.pem\n", "5: secret_file: missing");
+	bad(GOOD_GLOBAL "[endpoint k]\nprovider = kayle\n"
+	    "secret_file = k.secret\n", "5: decryption_key: [endpoint k]");
+	bad(GOOD_GLOBAL "[endpoint k]\nsecret_file = k.secret\n"
+	    "decryption_key = private.pem\n", "5: provider: missing");
+	bad("[idhook]\nhooks_dir = /h\n" EP, "6: state_dir: missing");
+	bad("[idhook]\nstate_dir = /s\n" EP, "4: hooks_dir: missing");
+	bad(GOOD_GLOBAL, "3: [endpoint NAME]: no endpoint");
+	bad("state_dir = /s\n" EP, "1: state_dir: key outside any section");
+	bad(GOOD_GLOBAL "this is not ini\n" EP, "4: syntax:");
+	bad(GOOD_GLOBAL "[endpoint k]\nprovider = kayle\n"
+	    "secret_file = nonexistent\n" "decryption_key = private.pem\n",
+	    "6: secret_file: ");
+	bad(GOOD_GLOBAL "[endpoint k]\nprovider = kayle\n"
+	    "secret_file = k.secret\ndecryption_key = k.secret\n",
+	    "7: decryption_key: ");
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	{
+		char	 text[2048];
+
+		snprintf(text, sizeof(text), GOOD_GLOBAL "hook_env = X=%s\n"
+		    EP, longline);
+		bad(text, "4: syntax: line longer than");
+	}
+	/* All problems at once. */
+	bad(GOOD_GLOBAL "a = 1\nb = 2\n" EP, "5: b: unknown key");
+	CHECK(strstr(errs, "bad.conf:4: a: unknown key") != NULL);
+}
+
+static void
+test_modes(void)
+{
+	char	 p[512], q[512];
+
+	put("k.secret", 0644, "whsec_x\n");
+	bad(GOOD_GLOBAL EP, "6: secret_file: ");
+	CHECK(strstr(errs, "readable by others") != NULL);
+	CHECK(strstr(errs, "chmod 600 ") != NULL);
+	CHECK(strstr(errs, "whsec_x") == NULL);
+	put("k.secret", 0620, "whsec_x\n");
+	bad(GOOD_GLOBAL EP, "6: secret_file: ");
+	CHECK(strstr(errs, "writable by others") != NULL);
+	put("k.secret", 0600, "\n# nothing\n");
+	bad(GOOD_GLOBAL EP, "6: secret_file: ");
+	CHECK(strstr(errs, "holds no secret") != NULL);
+	put("k.secret", 0640, "whsec_x\n");	/* group read is fine */
+	put("real.secret", 0600, "whsec_x\n");
+	snprintf(p, sizeof(p), "%s/link.secret", dir);
+	snprintf(q, sizeof(q), "%s/real.secret", dir);
+	(void)unlink(p);
+	CHECK(symlink(q, p) == 0);
+	bad(GOOD_GLOBAL "[endpoint k]\nprovider = kayle\n"
+	    "secret_file = link.secret\ndecryption_key = private.pem\n",
+	    "6: secret_file: ");
+	CHECK(strstr(errs, "symlink") != NULL);
+	/* The config itself must not be writable by others. */
+	put("gw.conf", 0664, GOOD_GLOBAL EP);
+	{
+		struct config	*cf;
+
+		CHECK(load("gw.conf", &cf) == -1);
+		CHECK(strstr(errs, "chmod go-w") != NULL);
+		put("gw.conf", 0644, GOOD_GLOBAL EP);
+		CHECK(load("gw.conf", &cf) == 0);
+		config_free(cf);
+	}
+}
+
+int
+main(void)
+{
+	CHECK(mkdtemp(dir) != NULL);
+	copy_key("private.pem");
+	test_valid();
+	test_two_endpoints();
+	test_errors();
+	test_modes();
+	CHECK(config_parse_duration("90", RETENTION_MAX) == 90);
+	CHECK(config_parse_duration("15m", RETENTION_MAX) == 900);
+	CHECK(config_parse_duration("1w", RETENTION_MAX) == 604800);
+	CHECK(config_parse_duration("0d", RETENTION_MAX) == -1);
+	CHECK(config_parse_duration("d", RETENTION_MAX) == -1);
+	CHECK(config_parse_duration("-5", RETENTION_MAX) == -1);
+	CHECK(config_parse_duration("99999d", RETENTION_MAX) == -1);
+	CHECK(strlen(dir) > 10);
+	return execl("/bin/rm", "rm", "-rf", dir, (char *)NULL) == -1;
+}
