@@ -1,0 +1,443 @@
+#!/bin/sh
+# Integration test: idhook as FastCGI behind a real lighttpd (bin-path,
+# max-procs 4) on 127.0.0.1, fed by the independent Kayle sender
+# (tests/tools/kayle_sign.py).  Tests the behaviour contract end to end:
+# statuses, hooks and their environment, dedup, retries, crashes, reload,
+# keys, and that logs hold no secrets or personal data.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+
+t_need lighttpd "apt-get install lighttpd"
+t_init lighttpd
+# The sender under test must match the real sender's vectors first.
+"$PY" "$SIGNER" selftest > /dev/null &&
+    ok "kayle_sign.py reproduces the sender's own vectors (tests/vectors/kayle-e2e)" ||
+    not_ok "kayle_sign.py selftest failed: the test sender is wrong"
+t_keys
+t_hooks
+CONF=$T/idhook.conf
+t_config "$CONF"
+start_lighttpd "$CONF"
+EP=/idhook.fcgi/kayle
+D=$T/d
+OUT=$T/out
+
+# ---- 1. every event type is delivered and its hook gets the payload ----------
+
+for e in $EVENT_TYPES; do
+	s=${e#verification.}
+	sign "$D/$s" --type "$e" || continue
+	id=$(meta "$D/$s" event_id)
+	pt=$D/$s/plaintext.json
+	send "$D/$s" "$EP"
+	expect 200 delivered "$s: 200 delivered"
+	[ "$(runs "$id")" = 1 ] && ok "$s: hook ran once" ||
+	    not_ok "$s: hook ran $(runs "$id") times, want 1"
+	set -- "IDHOOK_PROVIDER=kayle" "IDHOOK_ENDPOINT=kayle" \
+	    "IDHOOK_EVENT=$e" "IDHOOK_EVENT_ID=$id" "IDHOOK_ATTEMPT=1" \
+	    "IDHOOK_DELIVERY_ID=$(meta "$D/$s" delivery_id)" \
+	    "EVENT_TYPE=$e" "EVENT_METADATA_EVENT_ID=$id" \
+	    "EVENT_METADATA_CONTRACT_VERSION=1" \
+	    "EVENT_METADATA_VERIFICATION_SESSION_ID=$(jval "$pt" metadata.verification_session_id)"
+	case $e in
+	verification.attempt.*)
+		set -- "$@" "EVENT_METADATA_VERIFICATION_ATTEMPT_ID=$(jval "$pt" metadata.verification_attempt_id)" ;;
+	esac
+	case $e in
+	*.succeeded)
+		set -- "$@" \
+		    "EVENT_DATA_CLAIMS_GIVEN_NAMES=$(jval "$pt" data.claims.given_names)" \
+		    "EVENT_DATA_CLAIMS_FAMILY_NAME=$(jval "$pt" data.claims.family_name)" \
+		    "EVENT_DATA_CLAIMS_DATE_OF_BIRTH=$(jval "$pt" data.claims.date_of_birth)" \
+		    "EVENT_DATA_CLAIMS_AGE_OVER_18=true" \
+		    "EVENT_DATA_CLAIMS_AGE_OVER_65=false" \
+		    "EVENT_DATA_CLAIMS_MRZ_OPTIONAL_DATA=" \
+		    "EVENT_DATA_CLAIMS_DOCUMENT_PHOTO_FORMAT=jpeg" \
+		    "EVENT_DATA_CLAIMS_DOCUMENT_PHOTO_HEIGHT=640" \
+		    "EVENT_DATA_CLAIMS_DOCUMENT_PHOTO_DATABASE64=$(jval "$pt" data.claims.document_photo.dataBase64)" \
+		    "EVENT_DATA_SELECTED_FIELD_KEYS_0=given_names" \
+		    "EVENT_DATA_SELECTED_FIELD_KEYS_4=document_photo" \
+		    "EVENT_DATA_SELECTED_FIELD_KEYS_LEN=5" ;;
+	*.failed)
+		set -- "$@" "EVENT_DATA_FAILURE_CODE=selfie_face_mismatch" \
+		    "EVENT_DATA_NFC_TRIES_USED=1" "EVENT_DATA_LIVENESS_TRIES_USED=3" ;;
+	*.cancelled)
+		set -- "$@" "EVENT_DATA_OUTCOME=not_verified" \
+		    "EVENT_DATA_REASON=cancelled_after_failed_check" \
+		    "EVENT_DATA_NFC_TRIES_USED=0" "EVENT_DATA_LIVENESS_TRIES_USED=2" ;;
+	esac
+	check_env "$s: hook environment (IDHOOK_*, EVENT_*)" "$OUT/$id.1.env" "$@"
+	case $e in
+	*.expired)
+		if grep -q '^EVENT_DATA_' "$OUT/$id.1.env" 2>/dev/null; then
+			not_ok "$s: empty data gives no EVENT_DATA_* ($(grep '^EVENT_DATA_' "$OUT/$id.1.env" | head -3 | tr '\n' ' '))"
+		else
+			ok "$s: empty data gives no EVENT_DATA_*"
+		fi ;;
+	esac
+	if grep -q '^IDHOOK_TRUNCATED=' "$OUT/$id.1.env" 2>/dev/null; then
+		not_ok "$s: IDHOOK_TRUNCATED set for a small payload"
+	fi
+	cmp -s "$OUT/$id.1.stdin" "$pt" && ok "$s: hook stdin is the decrypted payload" ||
+	    not_ok "$s: hook stdin differs from the payload"
+	fds_ok "$OUT/$id.1.fd" && ok "$s: hook has only fds 0-2" ||
+	    not_ok "$s: hook fds: $FD_WHY"
+done
+SUCC=$D/session.succeeded
+SUCC_ID=$(meta "$SUCC" event_id)
+SUCC_ENV=$OUT/$SUCC_ID.1.env
+
+# ---- 2. the hook environment holds nothing else ------------------------------
+
+if grep -Fq -e "$SECRET" -e "$SECRET_OLD" -e whsec_ "$OUT"/*.env; then
+	not_ok "hook env holds a secret: $(grep -Fl -e "$SECRET" -e "$SECRET_OLD" -e whsec_ "$OUT"/*.env | head -3)"
+else
+	ok "no secret or whsec_ in any hook environment"
+fi
+env_names_ok "$SUCC_ENV" && ok "hook env has only contract names (no HTTP_/SERVER_/GATEWAY_/CONTENT_/REMOTE_/SCRIPT_, nothing inherited)" ||
+    not_ok "hook env has extra names: $ENV_WHY"
+if grep -Fq "$T_LEAK" "$SUCC_ENV"; then
+	not_ok "hook env inherited lighttpd's environment"
+fi
+check_env "hook env: PATH, LANG, HOME of the server user, hook_env" "$SUCC_ENV" \
+    "PATH=/usr/local/bin:/usr/bin:/bin" "LANG=C.UTF-8" "HOME=$T_HOME" \
+    "TEST_FIXED_VAR=fixed-value-42"
+[ "$(cat "$OUT/$SUCC_ID.1.uid")" = "$(id -u "$T_USER")" ] &&
+    ok "hook runs as the server user ($T_USER)" ||
+    not_ok "hook uid $(cat "$OUT/$SUCC_ID.1.uid"), want $(id -u "$T_USER")"
+sign "$D/rot" --type verification.session.expired --secret-index 0
+send "$D/rot" "$EP"
+expect 200 delivered "secret rotation: the older of two secrets still verifies"
+
+# ---- 3. duplicates --------------------------------------------------------------
+
+send "$SUCC" "$EP"
+expect 200 duplicate "replay of the same bytes: 200 duplicate"
+resign "$SUCC" "$D/succ-resend"
+send "$D/succ-resend" "$EP"
+expect 200 duplicate "sender's resend (same body, fresh t and v1): 200 duplicate"
+[ "$(runs "$SUCC_ID")" = 1 ] && ok "duplicates did not run the hook again" ||
+    not_ok "hook ran $(runs "$SUCC_ID") times for one event"
+
+# ---- 4. bad signatures: 400, no hook, no dedup record -----------------------------
+
+R=$D/rej
+sign "$R" --type verification.session.cancelled
+RID=$(meta "$R" event_id)
+resign "$R" "$R-forged" --secret "$SECRET_WRONG"
+"$PY" "$SIGNER" alter --dir "$R" --out "$R-altered"
+resign "$R" "$R-stale" --t-offset -400
+resign "$R" "$R-future" --t-offset 400
+mkdir -p "$R-nosig" "$R-badt"
+cp "$R/body" "$R-nosig/"
+grep -v '^X-Kayle-Signature:' "$R/headers" > "$R-nosig/headers"
+cp "$R/body" "$R-badt/"
+V1=$(meta "$R" sig | sed 's/.*v1=//')
+{ grep -v '^X-Kayle-Signature:' "$R/headers"
+  echo "X-Kayle-Signature: t=now,v1=$V1"; } > "$R-badt/headers"
+for v in forged:"wrong secret" altered:"body changed by one byte" \
+    stale:"t 400 s old" future:"t 400 s ahead" nosig:"no signature header" \
+    badt:"t not a number"; do
+	send "$R-${v%%:*}" "$EP"
+	expect 400 invalid_signature "rejected: ${v#*:}"
+done
+send "$R" "$EP" -H "X_Kayle_Signature: $(meta "$R" sig)"
+expect 400 invalid_signature "rejected: signature header twice (X-Kayle-Signature and X_Kayle_Signature)"
+sign "$D/t290" --type verification.session.expired --t-offset -290
+send "$D/t290" "$EP"
+expect 200 delivered "t 290 s old (inside tolerance 300): 200 delivered"
+[ "$(runs "$RID")" = 0 ] && ok "no hook ran for any rejected delivery" ||
+    not_ok "a hook ran for a rejected delivery"
+send "$R" "$EP"
+expect 200 delivered "the valid delivery after the rejects: 200 delivered (no dedup record)"
+[ "$(runs "$RID")" = 1 ] && [ -f "$OUT/$RID.1.env" ] &&
+    ok "valid delivery after rejects ran its hook once with IDHOOK_ATTEMPT=1" ||
+    not_ok "after rejects: runs=$(runs "$RID"), attempt-1 env $(ls "$OUT/$RID".*.env 2>/dev/null)"
+
+# ---- 5. malformed payloads: 400 invalid_payload ------------------------------------
+
+# raw_body NAME FILE: a delivery whose body is FILE's bytes, validly signed.
+raw_body() {
+	mkdir -p "$D/$1"
+	cp "$2" "$D/$1/body"
+	printf 'type=\nevent_id=\ndelivery_id=\n' > "$D/$1/meta"
+	resign "$D/$1" "$D/$1"
+}
+printf 'not-a-jwe' > "$T/garbage"
+raw_body garbage "$T/garbage"
+send "$D/garbage" "$EP"
+expect 400 invalid_payload "signed garbage body: 400 invalid_payload"
+printf 'e30.AAAA.AAAA.AA!A.AAAA' > "$T/garbage5"
+raw_body garbage5 "$T/garbage5"
+send "$D/garbage5" "$EP"
+expect 400 invalid_payload "five segments with bad base64url: 400 invalid_payload"
+# payload NAME JSON-TEXT: a signed, encrypted delivery of this plaintext.
+payload() {
+	printf '%s' "$2" > "$T/$1.json"
+	sign "$D/$1" --payload "$T/$1.json"
+	send "$D/$1" "$EP"
+}
+EVID=evt_live_$(rand_alnum 64)
+payload badtype "{\"type\":\"../../bin/sh\",\"metadata\":{\"event_id\":\"$EVID\"},\"data\":{}}"
+expect 400 invalid_payload "event type ../../bin/sh: 400 invalid_payload"
+payload spacetype "{\"type\":\"verification session\",\"metadata\":{\"event_id\":\"$EVID\"},\"data\":{}}"
+expect 400 invalid_payload "event type with a space: 400 invalid_payload"
+payload notjson "this is not json"
+expect 400 invalid_payload "plaintext not JSON: 400 invalid_payload"
+payload array '["verification.session.expired"]'
+expect 400 invalid_payload "plaintext a JSON array: 400 invalid_payload"
+payload dupkey "{\"type\":\"verification.session.expired\",\"type\":\"x\",\"metadata\":{\"event_id\":\"$EVID\"},\"data\":{}}"
+expect 400 invalid_payload "duplicate JSON key: 400 invalid_payload"
+[ "$(runs "$EVID")" = 0 ] && ok "no hook ran for malformed payloads" ||
+    not_ok "a hook ran for a malformed payload"
+# No event id: dedup falls back to the SHA-256 of the plaintext.
+payload noid '{"type":"test.no-event-id","metadata":{"contract_version":1},"data":{"x":1}}'
+expect 200 delivered "payload without event_id and without a hook: 200 delivered"
+resign "$D/noid" "$D/noid-resend"
+send "$D/noid-resend" "$EP"
+expect 200 duplicate "its resend: 200 duplicate (dedup by payload hash)"
+all_logs | grep -q 'no hook' && ok "log says 'no hook'" ||
+    not_ok "no 'no hook' line in the log"
+
+# ---- 6. sizes -------------------------------------------------------------------
+
+MAXB=$(sed -n 's/^max_body *= *//p' "$CONF")
+"$PY" -c 'import sys; sys.stdout.write("A" * int(sys.argv[1]))' $((MAXB + 1)) > "$T/over"
+raw_body over "$T/over"
+send "$D/over" "$EP"
+expect 413 too_large "body of max_body+1 bytes (lighttpd allows 1 MiB): 413 too_large"
+head -c "$MAXB" "$T/over" > "$T/exact"
+raw_body exact "$T/exact"
+send "$D/exact" "$EP"
+expect 400 invalid_payload "body of exactly max_body bytes is read (400 invalid_payload, not 413)"
+sign "$D/big" --big
+BID=$(meta "$D/big" event_id)
+send "$D/big" "$EP"
+expect 200 delivered "succeeded event with a 300 KiB photo ($(wc -c < "$D/big/body") byte body): 200 delivered"
+cmp -s "$OUT/$BID.1.stdin" "$D/big/plaintext.json" &&
+    ok "big event: hook stdin is the whole payload" ||
+    not_ok "big event: hook stdin differs from the payload"
+check_env "big event: IDHOOK_TRUNCATED=1 and the other claims still set" \
+    "$OUT/$BID.1.env" "IDHOOK_TRUNCATED=1" \
+    "EVENT_DATA_CLAIMS_FAMILY_NAME=$(jval "$D/big/plaintext.json" data.claims.family_name)"
+if grep -q '^EVENT_DATA_CLAIMS_DOCUMENT_PHOTO_DATABASE64=' "$OUT/$BID.1.env" 2>/dev/null; then
+	not_ok "big event: the 400 KiB photo value was put in the environment"
+else
+	ok "big event: the photo (> 32 KiB) left out of the environment"
+fi
+
+sign "$D/big2" --big --type verification.attempt.succeeded
+: > "$T/ctl/$(meta "$D/big2" event_id).nostdin"
+send "$D/big2" "$EP"
+expect 200 delivered "big event, hook exits 0 without reading stdin: 200 delivered"
+
+# ---- 7. method and endpoint ---------------------------------------------------------
+
+req "$EP"
+expect 405 method_not_allowed "GET: 405 method_not_allowed"
+grep -iq '^Allow: *POST' "$R_HDR" && ok "405 carries Allow: POST" ||
+    not_ok "405 without Allow: POST ($(tr -d '\r' < "$R_HDR" | tr '\n' '|'))"
+sign "$D/nope" --type verification.session.expired
+send "$D/nope" /idhook.fcgi/nope
+expect 404 not_found "unknown endpoint /nope: 404 not_found"
+send "$D/nope" /idhook.fcgi
+expect 200 delivered "empty PATH_INFO selects the only endpoint: 200 delivered"
+grep -iq '^Content-Type: *application/json' "$R_HDR" &&
+    ok "responses are Content-Type: application/json" ||
+    not_ok "Content-Type not application/json ($(grep -i '^Content-Type' "$R_HDR"))"
+
+# ---- 8. a failing hook, then the sender's retry ------------------------------------------
+
+sign "$D/fail" --type verification.session.failed
+FID=$(meta "$D/fail" event_id)
+: > "$T/ctl/$FID.fail1"
+send "$D/fail" "$EP"
+expect 500 hook_failed "hook exits 1: 500 hook_failed"
+resign "$D/fail" "$D/fail-retry"
+send "$D/fail-retry" "$EP"
+expect 200 delivered "retry after a failed hook: 200 delivered"
+check_env "retry ran the hook with IDHOOK_ATTEMPT=2" "$OUT/$FID.2.env" "IDHOOK_ATTEMPT=2"
+send "$D/fail-retry" "$EP"
+expect 200 duplicate "and once done: 200 duplicate"
+
+# ---- 9. hook timeout: TERM to the process group ---------------------------------
+
+sign "$D/hang" --type verification.session.expired
+HID=$(meta "$D/hang" event_id)
+echo 30 > "$T/ctl/$HID.sleep1"
+t0=$(date +%s)
+send "$D/hang" "$EP"
+t1=$(date +%s)
+expect 500 hook_failed "hook sleeping past hook_timeout=3: 500 hook_failed after $((t1 - t0)) s"
+[ $((t1 - t0)) -le 8 ] || not_ok "timeout took $((t1 - t0)) s (hook_timeout 3 + grace 2)"
+SP=$(cat "$OUT/$HID.1.sleeppid" 2>/dev/null)
+if [ -n "$SP" ] && wait_for 4 gone "$SP"; then
+	ok "the hook's child (sleep) was killed with its process group"
+else
+	not_ok "hook child pid '$SP' still alive after the timeout"
+fi
+resign "$D/hang" "$D/hang-retry"
+send "$D/hang-retry" "$EP"
+expect 200 delivered "retry after a timed-out hook: 200 delivered"
+
+# ---- 10. twenty concurrent copies of one event --------------------------------------
+
+sign "$D/conc" --type verification.session.succeeded
+CID=$(meta "$D/conc" event_id)
+echo 1 > "$T/ctl/$CID.sleep"
+pids=
+i=0
+while [ $i -lt 20 ]; do
+	send_bg "$D/conc" "$EP" "conc$i"
+	pids="$pids $BG_PID"
+	i=$((i + 1))
+done
+for p in $pids; do wait "$p" 2>/dev/null || true; done
+n_del=0; n_dup=0; n_409=0; n_other=
+i=0
+while [ $i -lt 20 ]; do
+	c=$(cat "$T/resp/conc$i.code")
+	b=$(cat "$T/resp/conc$i.body" 2>/dev/null)
+	case "$c $b" in
+	'200 {"status":"delivered"}') n_del=$((n_del + 1)) ;;
+	'200 {"status":"duplicate"}') n_dup=$((n_dup + 1)) ;;
+	'409 {"status":"in_progress"}') n_409=$((n_409 + 1)) ;;
+	*) n_other="$n_other [$c $b]" ;;
+	esac
+	i=$((i + 1))
+done
+[ "$n_del" = 1 ] && [ -z "$n_other" ] &&
+    ok "20 concurrent copies: 1 delivered, $n_dup duplicate, $n_409 in_progress" ||
+    not_ok "20 concurrent copies: $n_del delivered, $n_dup duplicate, $n_409 in_progress, other:$n_other"
+[ "$(runs "$CID")" = 1 ] && ok "20 concurrent copies: hook ran exactly once" ||
+    not_ok "20 concurrent copies: hook ran $(runs "$CID") times"
+
+# ---- 11. idhook SIGKILLed while its hook runs -----------------------------------------
+
+# new_backend: an idhook backend runs that is not one of $victims.
+new_backend() {
+	for p in $(idhook_pids); do
+		case " $victims " in *" $p "*) ;; *) return 0 ;; esac
+	done
+	return 1
+}
+
+sign "$D/kill" --type verification.attempt.succeeded
+KID=$(meta "$D/kill" event_id)
+echo 30 > "$T/ctl/$KID.sleep1"
+send_bg "$D/kill" "$EP" kill
+KCURL=$BG_PID
+if wait_for 10 test -s "$OUT/$KID.1.pid"; then
+	victims=$(idhook_pids)
+	note "SIGKILL to idhook FastCGI pids: $victims"
+	kill -KILL $victims 2>/dev/null
+	wait "$KCURL" 2>/dev/null || true
+	c=$(cat "$T/resp/kill.code")
+	case $c in
+	5??) ok "request whose idhook was SIGKILLed: $c" ;;
+	*) not_ok "request whose idhook was SIGKILLed: got '$c', want 5xx" ;;
+	esac
+	if wait_for 5 new_backend; then
+		note "lighttpd respawned backends on its own: $(idhook_pids)"
+	else
+		note "lighttpd did not respawn within 5 s (pids now: $(idhook_pids)); it restarts on the next request"
+	fi
+	resign "$D/kill" "$D/kill-retry"
+	send "$D/kill-retry" "$EP"
+	expect 200 delivered "retry after the SIGKILL: 200 delivered (dead 'running' record taken over)"
+	check_env "retry after SIGKILL ran the hook with IDHOOK_ATTEMPT=2" \
+	    "$OUT/$KID.2.env" "IDHOOK_ATTEMPT=2"
+	[ -n "$(idhook_pids)" ] && ok "FastCGI backends running again: $(idhook_pids)" ||
+	    not_ok "no idhook backend running after the retry"
+	g=$(cat "$OUT/$KID.1.pid")
+	pg=$(ps -o pgid= -p "$g" 2>/dev/null | tr -d ' ')
+	[ "$pg" = "$g" ] && ok "the orphaned hook leads its own process group" ||
+	    not_ok "orphaned hook pid $g is in process group '$pg'"
+	kill -TERM -- "-$g" 2>/dev/null
+	wait_for 3 gone "$g" ||
+	    kill -KILL -- "-$g" 2>/dev/null
+else
+	not_ok "SIGKILL test: the hook never started ($R_CODE)"
+fi
+
+# ---- 12. keys: kid lookup, try-all, JWK file, missing key -------------------------------
+
+sign "$D/kid-unknown" --type verification.session.expired --kid not-a-known-kid
+send "$D/kid-unknown" "$EP"
+expect 200 delivered "unknown kid, right key configured as k1: try-all decrypts"
+sign "$D/kid-k2" --type verification.session.cancelled --kid k2 --pubkey "$T/keys/k2.pub.json"
+send "$D/kid-k2" "$EP"
+expect 200 delivered "kid k2: key from a private JWK file decrypts"
+sign "$D/nokid" --type verification.session.expired --no-kid --pubkey "$T/keys/k2.pub.json"
+send "$D/nokid" "$EP"
+expect 200 delivered "no kid (JWK-file key): try-all decrypts"
+sign "$D/k3" --type verification.session.failed --kid kid-absent-3 --pubkey "$T/keys/k3.pub.json"
+K3ID=$(meta "$D/k3" event_id)
+send "$D/k3" "$EP"
+expect 500 error "JWE to a key we don't have: 500 error"
+all_logs | grep -Fq 'kid-absent-3' &&
+    ok "the log names the missing kid" ||
+    not_ok "the log does not name kid-absent-3"
+[ "$(runs "$K3ID")" = 0 ] && ok "no hook ran for the undecryptable delivery" ||
+    not_ok "a hook ran for an undecryptable delivery"
+
+# ---- 13. config reload: new hooks_dir and the missing key added ----------------------
+
+chmod 600 "$T/keys/k3.pem"
+t_own "$T/keys/k3.pem"
+t_config "$T/conf.new" "$T/hooksB" "" "decryption_key = kid-absent-3:$T/keys/k3.pem"
+replace_config "$CONF" "$T/conf.new"
+resign "$D/k3" "$D/k3-retry"
+send "$D/k3-retry" "$EP"
+expect 200 delivered "after adding the key (reload): the sender's retry is delivered"
+[ "$(runs_tag "$K3ID")" = "B " ] && ok "reloaded config: hook from the new hooks_dir (default)" ||
+    not_ok "reload: hooks that ran for $K3ID: '$(runs_tag "$K3ID")', want B"
+check_env "hooks_dir/default gets IDHOOK_EVENT" "$OUT/$K3ID.1.env" \
+    "IDHOOK_EVENT=verification.session.failed"
+tags=
+for i in 1 2 3 4 5 6; do
+	sign "$D/rl$i" --type verification.session.expired
+	send "$D/rl$i" "$EP"
+	tags="$tags$R_CODE:$(runs_tag "$(meta "$D/rl$i" event_id)")"
+done
+[ "$tags" = "200:B 200:B 200:B 200:B 200:B 200:B " ] &&
+    ok "six more deliveries: every FastCGI process uses the new hooks_dir" ||
+    not_ok "after reload: $tags"
+nlog=$(all_logs | wc -l)
+printf '[idhook\nthis is = not a config\n' > "$T/conf.bad"
+replace_config "$CONF" "$T/conf.bad"
+sign "$D/rlbad" --type verification.session.expired
+send "$D/rlbad" "$EP"
+expect 200 delivered "broken new config: the old one keeps working"
+[ "$(runs_tag "$(meta "$D/rlbad" event_id)")" = "B " ] ||
+    not_ok "broken config: hook tag '$(runs_tag "$(meta "$D/rlbad" event_id)")', want B"
+all_logs | tail -n +$((nlog + 1)) | grep -q 'level=error' &&
+    ok "broken new config: an error is logged" ||
+    not_ok "broken new config: no level=error line logged"
+t_config "$T/conf.new" "$T/hooks-empty"
+replace_config "$CONF" "$T/conf.new"
+sign "$D/nohook" --type verification.session.expired
+NHID=$(meta "$D/nohook" event_id)
+send "$D/nohook" "$EP"
+expect 200 delivered "hooks_dir without a hook: 200 delivered"
+[ "$(runs "$NHID")" = 0 ] || not_ok "no-hook: something ran"
+
+# ---- 14. logs: one line per delivery, no secret, no personal data -----------------------
+
+all_logs | grep 'result=delivered' | grep -F "id=$SUCC_ID" | grep -q 'event=verification.session.succeeded' &&
+    ok "log has a logfmt line for the delivery (event=, id=, result=delivered)" ||
+    not_ok "no 'event=verification.session.succeeded id=$SUCC_ID ... result=delivered' log line"
+all_logs | grep -q 'hook-output-marker-A' && ok "hook output is logged" ||
+    not_ok "hook output (hook-output-marker-A) not in the log"
+leaks=
+for v in "$(jval "$SUCC/plaintext.json" data.claims.given_names)" \
+    "$(jval "$SUCC/plaintext.json" data.claims.family_name)" \
+    "$(jval "$SUCC/plaintext.json" data.claims.date_of_birth)" \
+    "$(jval "$SUCC/plaintext.json" data.claims.document_number)" \
+    "$(jval "$SUCC/plaintext.json" data.claims.kayle_human_id)" \
+    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"; do
+	all_logs | grep -Fq -- "$v" && leaks="$leaks '$(printf %s "$v" | cut -c1-12)...'"
+done
+[ -z "$leaks" ] && ok "logs hold no claim value, secret or key material" ||
+    not_ok "logs contain:$leaks"
+
+t_done
