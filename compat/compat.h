@@ -5,7 +5,7 @@
 #ifndef IDHOOK_COMPAT_H
 #define IDHOOK_COMPAT_H
 
-#include "config.h"
+#include "autoconf.h"	/* configure's results, not src/config.h */
 
 #include <stddef.h>
 #include <string.h>

@@ -8,7 +8,7 @@ set -eu
 build="build-essential autoconf automake pkgconf libfcgi-dev libssl-dev
 libcjose-dev libjansson-dev liblmdb-dev libinih-dev"
 runtime="lighttpd curl python3 python3-cryptography procps util-linux"
-test_extra="clang-format"
+test_extra=""
 
 case "${1:-build}" in
 build) want=$build ;;

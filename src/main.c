@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjose/util.h>
 #include <fcgiapp.h>
 #include <jansson.h>
 
@@ -86,7 +87,10 @@ usage(int code)
 	exit(code);
 }
 
-/* jansson holds decrypted payload values: wipe them when freed. */
+/*
+ * jansson holds decrypted payload values and cjose the JWK text of private
+ * keys: their memory is wiped when freed (or moved by realloc).
+ */
 static void
 wiping_free(void *p)
 {
@@ -94,6 +98,22 @@ wiping_free(void *p)
 		return;
 	explicit_bzero(p, malloc_usable_size(p));
 	free(p);
+}
+
+static void *
+wiping_realloc(void *p, size_t n)
+{
+	void	*q;
+	size_t	 old;
+
+	if (p == NULL)
+		return malloc(n);
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	wiping_free(p);
+	return q;
 }
 
 static void
@@ -105,6 +125,7 @@ harden(void)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)signal(SIGPIPE, SIG_IGN);
+	cjose_set_alloc_funcs(malloc, wiping_realloc, wiping_free);
 	json_set_alloc_funcs(malloc, wiping_free);
 }
 

@@ -29,11 +29,11 @@ static int
 read_with(const char *cl, const void *data, size_t len, size_t max,
     struct request *rq)
 {
-	static char	 clbuf[64];
+	static char	 clbuf[64], method[] = "REQUEST_METHOD=POST";
 	static char	*params[3];
 
 	memset(rq, 0, sizeof(*rq));
-	params[0] = "REQUEST_METHOD=POST";
+	params[0] = method;
 	params[1] = NULL;
 	if (cl != NULL) {
 		snprintf(clbuf, sizeof(clbuf), "CONTENT_LENGTH=%s", cl);
@@ -48,9 +48,10 @@ read_with(const char *cl, const void *data, size_t len, size_t max,
 static void
 test_params(void)
 {
-	char	*p[] = { "HTTP_X_KAYLE_SIGNATURE=t=1,v1=a", "PATH_INFO=/k",
-	    "HTTP_X_KAYLE_SIGNATUREX=no", "HTTP_X_KAYLE_SIGNATURE=t=2",
-	    "EMPTY=", NULL };
+	char	 a[] = "HTTP_X_KAYLE_SIGNATURE=t=1,v1=a", b[] = "PATH_INFO=/k";
+	char	 c[] = "HTTP_X_KAYLE_SIGNATUREX=no";
+	char	 d[] = "HTTP_X_KAYLE_SIGNATURE=t=2", e[] = "EMPTY=";
+	char	*p[] = { a, b, c, d, e, NULL };
 	int	 n;
 
 	CHECK(strcmp(request_param(p, "HTTP_X_KAYLE_SIGNATURE", &n),

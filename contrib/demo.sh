@@ -1,0 +1,175 @@
+#!/bin/sh
+# contrib/demo.sh: idhook from nothing to hooks running, in one go.
+#
+# Installs what is missing (Debian 12), builds idhook, starts a real
+# lighttpd on 127.0.0.1 (random port) with idhook as its FastCGI program,
+# and plays the Kayle ID sender: signed, encrypted deliveries of each
+# event type, a replay, a resend, a forgery and a tampered body.  The
+# sender is tests/tools/kayle_sign.py (Python `cryptography`), an
+# implementation independent of idhook's C code.
+#
+# Everything lives in a temporary directory that is printed at the end;
+# lighttpd is stopped when the demo ends.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "1. Dependencies and build"
+sh contrib/deps.sh demo
+build=$top/build-demo
+if [ ! -x "$build/idhook" ] || [ -n "$(find src -newer "$build/idhook" 2>/dev/null)" ]; then
+	[ -x configure ] || autoreconf -fi >/dev/null 2>&1
+	mkdir -p "$build"
+	(cd "$build" && "$top/configure" -q && make -s -j"$(nproc)")
+fi
+"$build/idhook" --version
+
+PY=/usr/bin/python3
+SIGN="$PY $top/tests/tools/kayle_sign.py"
+PATH=$PATH:/usr/sbin:/sbin
+T=$(mktemp -d /tmp/idhook-demo.XXXXXX)
+chmod 755 "$T"
+LPID=
+cleanup() {
+	if [ -n "$LPID" ]; then
+		kill -TERM "$LPID" 2>/dev/null || true
+		i=0
+		while kill -0 "$LPID" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+	fi
+}
+trap cleanup EXIT INT TERM
+
+say "2. A config, a secret, a key pair and four hooks in $T"
+mkdir -p "$T/etc/hooks" "$T/state" "$T/www" "$T/run" "$T/logs" "$T/out"
+cp "$build/idhook" "$T/www/idhook"
+# The signing secret: what Kayle shows in its dashboard.
+printf 'whsec_%s\n' "$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-32)" \
+    > "$T/etc/kayle.secret"
+chmod 600 "$T/etc/kayle.secret"
+# The decryption key: its public JWK is what you register with Kayle.
+$SIGN keygen --kid demo-2026-11 --private "$T/etc/kayle.pem" \
+    --public-jwk "$T/etc/kayle.public.jwk.json"
+echo "public JWK to register with Kayle:"
+cut -c1-100 "$T/etc/kayle.public.jwk.json"; echo " ..."
+cat > "$T/etc/idhook.conf" <<CONF
+[idhook]
+state_dir    = $T/state
+hooks_dir    = $T/etc/hooks
+hook_timeout = 10
+hook_env     = LEDGER=$T/out/ledger.txt
+
+[endpoint kayle]
+provider       = kayle
+secret_file    = kayle.secret
+decryption_key = demo-2026-11:kayle.pem
+CONF
+cat > "$T/etc/hooks/verification.session.succeeded" <<'HOOK'
+#!/bin/sh
+# A real hook would mark the customer verified in a database.
+echo "$(date +%T) VERIFIED session=$EVENT_METADATA_VERIFICATION_SESSION_ID name=\"$EVENT_DATA_CLAIMS_GIVEN_NAMES $EVENT_DATA_CLAIMS_FAMILY_NAME\" over18=$EVENT_DATA_CLAIMS_AGE_OVER_18 attempt=$IDHOOK_ATTEMPT" >> "$LEDGER"
+HOOK
+cat > "$T/etc/hooks/verification.session.failed" <<'HOOK'
+#!/bin/sh
+echo "$(date +%T) FAILED   session=$EVENT_METADATA_VERIFICATION_SESSION_ID code=$EVENT_DATA_FAILURE_CODE" >> "$LEDGER"
+HOOK
+cat > "$T/etc/hooks/verification.session.cancelled" <<'HOOK'
+#!/bin/sh
+echo "$(date +%T) CANCELLED session=$EVENT_METADATA_VERIFICATION_SESSION_ID reason=${EVENT_DATA_REASON:-}" >> "$LEDGER"
+HOOK
+cat > "$T/etc/hooks/default" <<'HOOK'
+#!/bin/sh
+echo "$(date +%T) OTHER    $IDHOOK_EVENT id=$IDHOOK_EVENT_ID" >> "$LEDGER"
+HOOK
+chmod 755 "$T/etc/hooks/"*
+: > "$T/out/ledger.txt"
+chmod 666 "$T/out/ledger.txt"
+ls -l "$T/etc" "$T/etc/hooks" | sed 's/^/  /'
+
+say "3. lighttpd on 127.0.0.1 with idhook as FastCGI"
+RUNAS=
+if [ "$(id -u)" = 0 ]; then
+	# The web server and idhook run as an ordinary user, as in production.
+	RUNAS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	chown -R nobody:nogroup "$T"
+fi
+PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$T/lighttpd.conf" <<CONF
+server.modules       = ( "mod_fastcgi" )
+server.bind          = "127.0.0.1"
+server.port          = $PORT
+server.document-root = "$T/www"
+server.errorlog      = "$T/logs/error.log"
+server.max-request-size = 2048
+fastcgi.server = ( "/idhook" => ((
+    "bin-path"        => "$T/www/idhook",
+    "socket"          => "$T/run/idhook.sock",
+    "max-procs"       => 2,
+    "check-local"     => "disable",
+    "bin-environment" => ( "IDHOOK_CONFIG" => "$T/etc/idhook.conf" ),
+)))
+CONF
+sed 's/^/  /' "$T/lighttpd.conf"
+$RUNAS lighttpd -D -f "$T/lighttpd.conf" &
+LPID=$!
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
+	i=$((i + 1)); [ $i -gt 50 ] && { echo "lighttpd did not start"; cat "$T/logs/error.log"; exit 1; }
+	sleep 0.1
+done
+URL=http://127.0.0.1:$PORT/idhook/kayle
+echo "webhook URL: $URL"
+
+D=$T/deliveries
+mkdir -p "$D"
+# send NAME: POST delivery $D/NAME as the sender would, print the answer.
+send() {
+	printf '  %-34s -> ' "$1"
+	curl -s -o "$D/$1.resp" -w '%{http_code} ' -H @"$D/$1/headers" \
+	    --data-binary @"$D/$1/body" "$URL"
+	cat "$D/$1.resp"
+}
+sign() {
+	name=$1; shift
+	$SIGN sign --secret-file "$T/etc/kayle.secret" \
+	    --pubkey "$T/etc/kayle.public.jwk.json" --kid demo-2026-11 \
+	    --out "$D/$name" "$@"
+}
+
+say "4. Kayle sends one event of each kind"
+sign succeeded --type verification.session.succeeded
+sign failed --type verification.session.failed
+sign expired --type verification.session.expired
+sign cancelled --type verification.session.cancelled
+for n in succeeded failed expired cancelled; do send $n; done
+echo "the hooks wrote (out/ledger.txt):"
+sed 's/^/  /' "$T/out/ledger.txt"
+
+say "5. The same event again: a replay and a fresh resend are not run twice"
+send succeeded
+$SIGN resign --secret-file "$T/etc/kayle.secret" --dir "$D/succeeded" --out "$D/resend"
+send resend
+echo "ledger still has $(grep -c VERIFIED "$T/out/ledger.txt") VERIFIED line(s)"
+
+say "6. Forgeries are refused before anything is decrypted"
+$SIGN sign --secret whsec_not_the_real_secret_000000000000 \
+    --pubkey "$T/etc/kayle.public.jwk.json" --kid demo-2026-11 \
+    --type verification.session.succeeded --out "$D/forged"
+send forged
+$SIGN alter --dir "$D/failed" --out "$D/tampered"
+send tampered
+sign stale --type verification.session.succeeded --t-offset -3600
+send stale
+printf '  %-34s -> ' "GET"
+curl -s -w '%{http_code} ' "$URL"; echo
+echo "ledger lines after the forgeries: $(wc -l < "$T/out/ledger.txt") (unchanged)"
+
+say "7. What the operator sees in the error log (no names, no secrets)"
+grep 'level=' "$T/logs/error.log" | sed 's/^.*\(level=\)/  \1/' | cut -c1-200
+
+say "Done"
+echo "Everything is in $T (config in etc/, hooks in etc/hooks/, log in logs/)."
+echo "lighttpd is stopped now; run this script again to see it all afresh."
