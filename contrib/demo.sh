@@ -80,6 +80,15 @@ cat > "$T/etc/hooks/verification.session.cancelled" <<'HOOK'
 #!/bin/sh
 echo "$(date +%T) CANCELLED session=$EVENT_METADATA_VERIFICATION_SESSION_ID reason=${EVENT_DATA_REASON:-}" >> "$LEDGER"
 HOOK
+cat > "$T/etc/hooks/verification.attempt.failed" <<'HOOK'
+#!/bin/sh
+# Pretends the database is down on the first attempt.
+if [ "$IDHOOK_ATTEMPT" = 1 ]; then
+	echo "database unreachable, try again later" >&2
+	exit 1
+fi
+echo "$(date +%T) FAILED   (older event name) code=$EVENT_DATA_FAILURE_CODE attempt=$IDHOOK_ATTEMPT" >> "$LEDGER"
+HOOK
 cat > "$T/etc/hooks/default" <<'HOOK'
 #!/bin/sh
 echo "$(date +%T) OTHER    $IDHOOK_EVENT id=$IDHOOK_EVENT_ID" >> "$LEDGER"
@@ -113,7 +122,9 @@ fastcgi.server = ( "/idhook" => ((
 )))
 CONF
 sed 's/^/  /' "$T/lighttpd.conf"
-$RUNAS lighttpd -D -f "$T/lighttpd.conf" &
+# In the foreground (-D) lighttpd hands its own stderr to idhook: that is
+# where idhook's log lines go, so it is kept in logs/idhook.log.
+$RUNAS lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/logs/idhook.log" &
 LPID=$!
 i=0
 until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
@@ -164,12 +175,23 @@ send tampered
 sign stale --type verification.session.succeeded --t-offset -3600
 send stale
 printf '  %-34s -> ' "GET"
-curl -s -w '%{http_code} ' "$URL"; echo
+curl -s -o "$D/get.resp" -w '%{http_code} ' "$URL"; cat "$D/get.resp"
 echo "ledger lines after the forgeries: $(wc -l < "$T/out/ledger.txt") (unchanged)"
 
-say "7. What the operator sees in the error log (no names, no secrets)"
-grep 'level=' "$T/logs/error.log" | sed 's/^.*\(level=\)/  \1/' | cut -c1-200
+say "7. A hook that fails is run again when the sender retries"
+sign flaky --type verification.attempt.failed
+send flaky
+echo "  (Kayle retries later with a fresh signature over the same body)"
+$SIGN resign --secret-file "$T/etc/kayle.secret" --dir "$D/flaky" --out "$D/flaky-retry"
+send flaky-retry
+tail -n 1 "$T/out/ledger.txt" | sed 's/^/  ledger: /'
+
+say "8. What the operator sees in the error log (no names, no secrets)"
+cat "$T/logs/error.log" "$T/logs/idhook.log" 2>/dev/null | grep 'level=' |
+    sed -e 's/^.*\(level=\)/  \1/' \
+        -e 's/\(evt_live_[a-z0-9]\{6\}\)[a-z0-9]*/\1…/g' \
+        -e 's/\(whd_live_[a-z0-9]\{6\}\)[a-z0-9]*/\1…/g'
 
 say "Done"
-echo "Everything is in $T (config in etc/, hooks in etc/hooks/, log in logs/)."
+echo "Everything is in $T (config in etc/, hooks in etc/hooks/, logs in logs/)."
 echo "lighttpd is stopped now; run this script again to see it all afresh."
