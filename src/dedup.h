@@ -31,7 +31,7 @@ struct dedup_record {
 	int64_t		dr_updated;
 	uint32_t	dr_attempts;
 	int32_t		dr_pid;		/* process running it (running) */
-	uint64_t	dr_pid_start;	/* /proc/<pid>/stat starttime, 0 if unknown */
+	uint64_t	dr_pid_start;	/* /proc starttime, 0 = unknown */
 	int32_t		dr_exit;	/* hook_exit_code of the last run */
 	uint32_t	dr_reserved;
 };
