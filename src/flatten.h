@@ -15,7 +15,8 @@
 /*
  * payload_parse: parses buf/len (untrusted, authenticated) as JSON.
  * Refused: nesting deeper than JSON_DEPTH_MAX (checked by a byte scan
- * before jansson sees the text), more than JSON_LEAVES_MAX leaves,
+ * before jansson sees the text), more than JSON_LEAVES_MAX leaves
+ * (scalars and empty objects/arrays),
  * duplicate keys (JSON_REJECT_DUPLICATES), a top level that is not an
  * object, invalid UTF-8, NUL bytes, trailing data.
  * Numbers keep the text they were written with: before parsing, every
@@ -59,8 +60,8 @@ void	 envbuf_init(struct envbuf *);
  * Returns 0 added; 1 left out: a variable of that name exists already
  * (first wins), or vlen > ENV_VALUE_MAX, or the total would pass
  * ENV_TOTAL_MAX, or ENV_COUNT_MAX is reached (the size cases set
- * eb_truncated); -1 on allocation failure or an invalid name
- * (empty, longer than ENV_NAME_MAX, or not [A-Z0-9_]).
+ * eb_truncated); -1 on allocation failure, an invalid name
+ * (empty, longer than ENV_NAME_MAX, or not [A-Z0-9_]) or a NUL in value.
  */
 int	 envbuf_add(struct envbuf *, const char *name, const char *value,
 	    size_t vlen);
@@ -73,7 +74,8 @@ void	 envbuf_free(struct envbuf *);
  * the object keys joined by '_', uppercased, every byte outside [A-Z0-9]
  * made '_'; array elements add their index (EVENT_DATA_HIT_TYPES_0) and
  * every array also adds <PATH>_LEN=<count>.  Strings as they are, numbers
- * as written, true/false, null as "".  An empty object adds nothing.
+ * as written, true/false, null as "".  An empty object adds nothing; a
+ * string holding a NUL byte is left out (logged by name).
  * Two paths giving one name: the first wins and the clash is logged with
  * log_warn (names only, never values).  Names longer than ENV_NAME_MAX are
  * skipped and logged.  Values left out for size set eb_truncated.

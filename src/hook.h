@@ -42,6 +42,9 @@ struct hook_result {
  * HOOK_KILL_GRACE seconds later.  The child is always reaped.  A hook that
  * exits while its background children keep the pipe open is not waited
  * for beyond its own exit.
+ * While it runs, SIGPIPE is ignored (a hook that does not read all of
+ * stdin gives EPIPE, not a dead server) and SIGCHLD is SIG_DFL (so the
+ * child can be waited for); both dispositions are restored on return.
  * Returns 0 when res is filled in (whatever the hook did), -1 when the
  * hook could not be started for a local reason (pipe/fork failure).
  */
