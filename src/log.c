@@ -42,8 +42,10 @@ log_level_parse(const char *name)
 static int
 is_token_char(unsigned char c)
 {
+	/* c != 0: strchr would find the string's own terminator. */
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("._-:/@+,", c) != NULL;
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("._-:/@+,", c)
+	    != NULL);
 }
 
 static void

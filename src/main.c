@@ -67,6 +67,7 @@ static struct {
 	struct dedup	*dedup;
 	char		*dedup_dir;	/* state_dir dedup was opened in */
 	char		 home[PATH_MAX];
+	char		 found[PATH_MAX];	/* config found by searching */
 	int		 is_root;	/* still root: refuse requests */
 } g;
 
@@ -150,6 +151,8 @@ locate_config(char *const *params, char *buf, size_t len)
 		p = g.env_config;
 	if (p == NULL)
 		p = request_param(params, "IDHOOK_CONFIG", NULL);
+	if (p == NULL && g.found[0] != '\0')
+		p = g.found;	/* searched once per process */
 	if (p != NULL)
 		return strlcpy(buf, p, len) < len ? 0 : -1;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -234,6 +237,9 @@ ensure_config(char *const *params)
 		log_error("config path too long");
 		return;
 	}
+	if (g.arg_config == NULL && g.env_config == NULL &&
+	    request_param(params, "IDHOOK_CONFIG", NULL) == NULL)
+		strlcpy(g.found, path, sizeof(g.found));
 	if (g.cfg != NULL && strcmp(g.cfg->cf_path, path) == 0 &&
 	    !config_changed(g.cfg))
 		return;
@@ -247,6 +253,8 @@ ensure_config(char *const *params)
 	config_free(g.cfg);
 	g.cfg = cf;
 	log_set_level(cf->cf_log_level);
+	log_debug("%s: config loaded, %zu endpoint(s)", path,
+	    cf->cf_nendpoints);
 	if (geteuid() == 0 && g.is_root && cf->cf_user != NULL &&
 	    drop_privileges(cf->cf_user) == 0) {
 		g.is_root = 0;

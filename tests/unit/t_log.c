@@ -43,6 +43,7 @@ emit_hostile(void)
 	logline_add(&l, "plain", "evt_live_abc");
 	logline_add(&l, "empty", "");
 	logline_add(&l, "skipped", NULL);
+	logline_addn(&l, "nul", "a\0b", 3);
 	logline_emit(&l);
 }
 
@@ -76,7 +77,8 @@ main(void)
 {
 	capture(emit_hostile);
 	CHECK(strcmp(out, "level=warn id=\"evt\\x0alevel=error forged=1 "
-	    "\\\"q\\\" \\\\\" plain=evt_live_abc empty=\"\"\n") == 0);
+	    "\\\"q\\\" \\\\\" plain=evt_live_abc empty=\"\" "
+	    "nul=\"a\\x00b\"\n") == 0);
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
 
 	capture(emit_long);
