@@ -46,7 +46,7 @@
 #define JSON_DEPTH_MAX		32	/* far below jansson's 2048 */
 #define JSON_LEAVES_MAX		4096
 
-/* Event type and event id (SPEC section 4: [A-Za-z0-9][A-Za-z0-9._-]{0,127}). */
+/* Event type ([A-Za-z0-9][A-Za-z0-9._-]{0,127}, SPEC section 4) and id. */
 #define EVENT_TYPE_MAX		128
 #define EVENT_ID_MAX		256
 
@@ -65,15 +65,17 @@
 #define HOOK_LOG_LINE_MAX	1024	/* one logged line of hook output */
 
 /* Dedup store (SPEC section 5). */
-#define DEDUP_STALE_EXTRA	30	/* running record is stale after hook_timeout + this */
+/* A running record is stale after hook_timeout + grace + this. */
+#define DEDUP_STALE_EXTRA	30
 #define DEDUP_MAPSIZE		(256UL * 1024 * 1024)
-#define DEDUP_PRUNE_BATCH	64	/* records examined per opportunistic prune */
+#define DEDUP_PRUNE_BATCH	64	/* records looked at per prune */
 #define DEDUP_KEY_MAX		(ENDPOINT_NAME_MAX + 1 + EVENT_ID_MAX)
 #define RETENTION_DEFAULT	(30L * 86400)
 #define RETENTION_MAX		(3650L * 86400)
 
 /* Config. */
-#define CONFIG_LINE_MAX		200	/* libinih INI_MAX_LINE: longer lines are refused */
+/* libinih's INI_MAX_LINE on Debian: longer lines are refused. */
+#define CONFIG_LINE_MAX		200
 #define CONFIG_PATH_MAX		4096
 #define ENDPOINTS_MAX		32
 #define ENDPOINT_NAME_MAX	64

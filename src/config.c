@@ -444,7 +444,8 @@ enter_section(struct parse_state *ps, const char *section)
 	ps->ps_seen = 0;
 	if (strcmp(section, SECTION_GLOBAL) == 0) {
 		if (ps->ps_seen_global != 0 || cf->cf_nhook_env != 0)
-			cerr(ps, ps->ps_line, "[idhook]", "section given twice");
+			cerr(ps, ps->ps_line, "[idhook]",
+			    "section given twice");
 		ps->ps_in_global = 1;
 		return;
 	}

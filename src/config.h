@@ -43,7 +43,7 @@ struct config {
 	unsigned	 cf_hook_timeout;
 	int64_t		 cf_retention;	/* seconds */
 	int		 cf_log_level;
-	char		*cf_user;	/* drop to this user when started as root */
+	char		*cf_user;	/* started as root: switch to it */
 	char		*cf_hook_env[HOOK_ENV_MAX];	/* "NAME=value" */
 	size_t		 cf_nhook_env;
 	struct endpoint	 cf_endpoints[ENDPOINTS_MAX];

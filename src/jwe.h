@@ -37,16 +37,21 @@ int	 jwe_key_parse(const uint8_t *buf, size_t len, const char *kid_override,
 /* Releases the key (EVP_PKEY_free) and zeroes the struct.  NULL is ok. */
 void	 jwe_key_free(struct jwe_key *key);
 
+/*
+ * JWE_ERR_MALFORMED: not 5 base64url segments, header not a JSON object,
+ *	alg/enc not allowed, zip/crit present, bad IV/tag length, too large.
+ * JWE_ERR_NOKEY: no candidate key unwraps the CEK (or the CEK is not 32
+ *	bytes): the operator must add a key.
+ * JWE_ERR_DECRYPT: a key unwrapped a CEK but AES-GCM authentication
+ *	failed: a corrupt JWE.
+ * JWE_ERR_INTERNAL: allocation or OpenSSL failure.
+ */
 enum jwe_result {
 	JWE_OK = 0,
-	JWE_ERR_MALFORMED = -1,	/* not 5 base64url segments, header not a JSON
-				   object, alg/enc not allowed, zip/crit
-				   present, bad IV/tag length, too large */
-	JWE_ERR_NOKEY = -2,	/* no candidate key unwraps the CEK (or the CEK
-				   is not 32 bytes): operator must add a key */
-	JWE_ERR_DECRYPT = -3,	/* a key unwrapped a CEK but AES-GCM
-				   authentication failed: corrupt JWE */
-	JWE_ERR_INTERNAL = -4	/* allocation / OpenSSL failure */
+	JWE_ERR_MALFORMED = -1,
+	JWE_ERR_NOKEY = -2,
+	JWE_ERR_DECRYPT = -3,
+	JWE_ERR_INTERNAL = -4
 };
 
 /*

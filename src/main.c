@@ -53,7 +53,8 @@ static const struct {
 	[PR_BAD_METHOD] = { 405, "Method Not Allowed", "method_not_allowed",
 	    "Allow: POST" },
 	[PR_TOO_LARGE] = { 413, "Content Too Large", "too_large", NULL },
-	[PR_HOOK_FAILED] = { 500, "Internal Server Error", "hook_failed", NULL },
+	[PR_HOOK_FAILED] = { 500, "Internal Server Error", "hook_failed",
+	    NULL },
 	[PR_ERROR] = { 500, "Internal Server Error", "error", NULL },
 	[PR_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable",
 	    "Retry-After: 60" },
@@ -78,9 +79,9 @@ usage(int code)
 	    "usage: idhook [-c FILE]\n"
 	    "       idhook --help | --version\n"
 	    "\n"
-	    "idhook receives signed, encrypted webhooks (Kayle ID) as a FastCGI\n"
-	    "or CGI program and runs one hook script per event type.  Started\n"
-	    "by a web server it serves requests; see README.md.\n"
+	    "idhook receives signed, encrypted webhooks (Kayle ID) as a\n"
+	    "FastCGI or CGI program and runs one hook script per event type.\n"
+	    "Started by a web server it serves requests; see README.md.\n"
 	    "\n"
 	    "  -c FILE    config file (else IDHOOK_CONFIG, idhook.conf beside\n"
 	    "             the program, ~/idhook/idhook.conf, "

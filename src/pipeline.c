@@ -198,11 +198,13 @@ env_fixed(struct pipeline_ctx *pc, const struct endpoint *ep,
 
 	/* Operator's hook_env first: it may set PATH, HOME or LANG. */
 	for (i = 0; i < cf->cf_nhook_env; i++) {
-		char	 name[ENV_NAME_MAX + 1];
+		char		 name[ENV_NAME_MAX + 1];
+		const char	*v = cf->cf_hook_env[i];
 
-		eq = strchr(cf->cf_hook_env[i], '=');
-		memcpy(name, cf->cf_hook_env[i], (size_t)(eq - cf->cf_hook_env[i]));
-		name[eq - cf->cf_hook_env[i]] = '\0';
+		/* config.c made sure of "NAME=" with NAME <= ENV_NAME_MAX. */
+		eq = strchr(v, '=');
+		memcpy(name, v, (size_t)(eq - v));
+		name[eq - v] = '\0';
 		rv |= envbuf_add(env, name, eq + 1, strlen(eq + 1)) < 0;
 	}
 	snprintf(attempt, sizeof(attempt), "%u", oc->oc_attempt);
@@ -236,7 +238,8 @@ act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
 	envbuf_init(&env);
 	if (env_fixed(pc, ep, &env, oc) == -1 ||
 	    flatten_payload(root, &env) == -1) {
-		set(oc, PR_ERROR, LOG_ERROR, "cannot build the hook environment");
+		set(oc, PR_ERROR, LOG_ERROR, "cannot build the hook "
+		    "environment");
 		goto record;
 	}
 	if (env.eb_truncated) {

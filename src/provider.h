@@ -35,8 +35,8 @@ struct provider {
 	/* Parameter with the sender's delivery id (unsigned), or NULL. */
 	const char	*pv_delivery_param;
 	int		 pv_encrypted;		/* body is a compact JWE */
-	const char	*pv_type_path;		/* dotted payload path of the type */
-	const char	*pv_id_path;		/* dotted payload path of the id */
+	const char	*pv_type_path;		/* payload path of the type */
+	const char	*pv_id_path;		/* payload path of the id */
 	/* Returns SIG_OK or a SIG_ERR_* (sig.h). */
 	int		(*pv_verify)(const struct provider_input *);
 };

@@ -1,5 +1,5 @@
 #!/bin/sh
-# KNF layout checks (tabs, 4-space continuation lines) that a machine can make without fighting the hand
+# KNF layout checks (tabs, 4-space continuation lines, " label:") that a machine can make without fighting the hand
 # alignment of declarations (style(9) "type<TAB> *name", which clang-format
 # cannot express, so it is not used): lines fit 80 columns with tabs of 8,
 # indentation is tabs, no trailing white space, no CR, files end in a
@@ -19,7 +19,7 @@ for f in "$top"/src/*.[ch] "$top"/compat/*.[ch] "$top"/tests/unit/*.[ch]; do
 		sub(/^\t*/, "", ind)
 		match(ind, /^ */)
 		if (RLENGTH != 0 && RLENGTH != 4 && !(RLENGTH == 1 &&
-		    substr(ind, 2, 1) == "*"))
+		    substr(ind, 2, 1) == "*") && ind !~ /^ [a-z_]+:$/)
 			printf "%s:%d: indented with spaces\n", f, NR
 		col = 0
 		for (i = 1; i <= length(line); i++) {

@@ -178,7 +178,8 @@ test_errors(void)
 	char	 longline[400];
 
 	bad(GOOD_GLOBAL "colour = blue\n" EP, "4: colour: unknown key");
-	bad(GOOD_GLOBAL "max_body = 0\n" EP, "4: max_body: \\\"0\\\" is too small");
+	bad(GOOD_GLOBAL "max_body = 0\n" EP,
+	    "4: max_body: \\\"0\\\" is too small");
 	bad(GOOD_GLOBAL "max_body = 1k\n" EP, "4: max_body: ");
 	bad(GOOD_GLOBAL "max_body = 99999999999\n" EP, "4: max_body: ");
 	bad(GOOD_GLOBAL "hook_timeout = -1\n" EP, "4: hook_timeout: ");
