@@ -74,11 +74,18 @@
 #define RETENTION_MAX		(3650L * 86400)
 
 /* Config. */
+#define CONFIG_RETRY		10	/* s before a failed config is reread */
 /* libinih's INI_MAX_LINE on Debian: longer lines are refused. */
 #define CONFIG_LINE_MAX		200
 #define CONFIG_PATH_MAX		4096
 #define ENDPOINTS_MAX		32
-#define ENDPOINT_NAME_MAX	64
+/*
+ * Debian's libinih keeps 49 bytes of a section name and drops the rest
+ * silently, so a section name of 49 bytes or more is refused: that leaves
+ * "endpoint " + 39.
+ */
+#define INI_SECTION_MAX		49
+#define ENDPOINT_NAME_MAX	39
 
 /* Logging. */
 #define LOG_LINE_MAX		2048

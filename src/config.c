@@ -128,9 +128,13 @@ parse_number(struct parse_state *ps, const char *key, const char *value,
     long long min, long long max, long long *out)
 {
 	const char	*errstr;
-	long long	 v;
+	long long	 v = 0;
 
-	v = strtonum(value, min, max, &errstr);
+	/* Digits only: strtonum would also take " 5" and "+5". */
+	if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value))
+		errstr = "not a whole number";
+	else
+		v = strtonum(value, min, max, &errstr);
 	if (errstr != NULL) {
 		cerr(ps, ps->ps_line, key, "\"%s\" is %s (allowed %lld..%lld)",
 		    value, errstr, min, max);
@@ -165,11 +169,26 @@ config_read_private(const char *path, uint8_t *buf, size_t max,
 		snprintf(err, errlen, "%s is not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & (S_IWGRP | S_IRWXO)) {
-		snprintf(err, errlen, "%s is %s by others (mode %04o): "
-		    "chmod 600 %s", path, (st.st_mode & S_IWGRP) ||
-		    (st.st_mode & S_IWOTH) ? "writable" : "readable",
-		    (unsigned)(st.st_mode & 07777), path);
+	/*
+	 * Owner read/write, and group read at most (root:www-data 0640 is
+	 * the usual way to hand a key to the web server): anyone else who
+	 * can read a secret can forge deliveries.
+	 */
+	if (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) {
+		snprintf(err, errlen, "%s has mode %04o: others may %s it: "
+		    "chmod 600 %s", path, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & (S_IWGRP | S_IWOTH) ? "change" : "read",
+		    path);
+		goto out;
+	}
+	/*
+	 * A file a third user owns is theirs to change.  Root (reading the
+	 * keys before switching to user=) accepts the files of that user.
+	 */
+	if (geteuid() != 0 && st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen, "%s is owned by uid %u, neither this "
+		    "user (%u) nor root: chown it", path, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
 		goto out;
 	}
 	for (;;) {
@@ -315,7 +334,7 @@ set_hook_env(struct parse_state *ps, const char *value)
 {
 	struct config	*cf = ps->ps_cf;
 	const char	*eq = strchr(value, '=');
-	size_t		 nlen = eq != NULL ? (size_t)(eq - value) : 0;
+	size_t		 i, nlen = eq != NULL ? (size_t)(eq - value) : 0;
 
 	if (eq == NULL || nlen == 0 || nlen > ENV_NAME_MAX ||
 	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != nlen ||
@@ -334,6 +353,12 @@ set_hook_env(struct parse_state *ps, const char *value)
 		cerr(ps, ps->ps_line, "hook_env", "value too long");
 		return;
 	}
+	for (i = 0; i < cf->cf_nhook_env; i++)
+		if (strncmp(cf->cf_hook_env[i], value, nlen + 1) == 0) {
+			cerr(ps, ps->ps_line, "hook_env", "%.*s given twice",
+			    (int)nlen, value);
+			return;
+		}
 	if (cf->cf_nhook_env == HOOK_ENV_MAX) {
 		cerr(ps, ps->ps_line, "hook_env", "more than %d lines",
 		    HOOK_ENV_MAX);
@@ -382,8 +407,12 @@ global_key(struct parse_state *ps, const char *key, const char *value)
 			cerr(ps, ps->ps_line, key, "\"%s\" is not one of "
 			    "error, warn, info, debug", value);
 	} else if (strcmp(key, "user") == 0) {
-		if (once(ps, seen, K_USER, key) == 0 &&
-		    (cf->cf_user = strdup(value)) == NULL)
+		if (once(ps, seen, K_USER, key) != 0)
+			return;
+		if (value[0] == '\0')
+			cerr(ps, ps->ps_line, key, "empty (name the user to "
+			    "run as, or leave the key out)");
+		else if ((cf->cf_user = strdup(value)) == NULL)
 			cerr(ps, ps->ps_line, key, "out of memory");
 	} else if (strcmp(key, "hook_env") == 0)
 		set_hook_env(ps, value);
@@ -450,6 +479,11 @@ enter_section(struct parse_state *ps, const char *section)
 		return;
 	}
 	ps->ps_bad_section = 1;
+	if (strlen(section) >= INI_SECTION_MAX) {
+		cerr(ps, ps->ps_line, section, "section name longer than %d "
+		    "characters", INI_SECTION_MAX - 1);
+		return;
+	}
 	n = strlen(SECTION_ENDPOINT);
 	if (strncmp(section, SECTION_ENDPOINT, n) != 0 ||
 	    (section[n] != ' ' && section[n] != '\t')) {
@@ -573,12 +607,33 @@ check_endpoints(struct parse_state *ps)
 }
 
 static void
-stat_config(struct config *cf, const struct stat *st)
+stamp_of(const struct stat *st, struct config_stamp *cs)
 {
-	cf->cf_dev = st->st_dev;
-	cf->cf_ino = st->st_ino;
-	cf->cf_mtime = st->st_mtim;
-	cf->cf_size = st->st_size;
+	memset(cs, 0, sizeof(*cs));
+	cs->cs_dev = st->st_dev;
+	cs->cs_ino = st->st_ino;
+	cs->cs_mtime = st->st_mtim;
+	cs->cs_size = st->st_size;
+}
+
+void
+config_stamp(const char *path, struct config_stamp *cs)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1)
+		memset(cs, 0, sizeof(*cs));
+	else
+		stamp_of(&st, cs);
+}
+
+int
+config_stamp_eq(const struct config_stamp *a, const struct config_stamp *b)
+{
+	return a->cs_dev == b->cs_dev && a->cs_ino == b->cs_ino &&
+	    a->cs_size == b->cs_size &&
+	    a->cs_mtime.tv_sec == b->cs_mtime.tv_sec &&
+	    a->cs_mtime.tv_nsec == b->cs_mtime.tv_nsec;
 }
 
 /*
@@ -647,7 +702,7 @@ config_load(const char *path, struct config **cfgp)
 		config_free(cf);
 		return -1;
 	}
-	stat_config(cf, &st);
+	stamp_of(&st, &cf->cf_stamp);
 	/* One read is one line: no continuation lines. */
 	ini_allow_multiline = 0;
 	rv = ini_parse_stream(line_reader, &ps, handle_key, &ps);
@@ -691,19 +746,6 @@ config_free(struct config *cf)
 	free(cf->cf_hooks_dir);
 	free(cf->cf_user);
 	freezero(cf, sizeof(*cf));
-}
-
-int
-config_changed(const struct config *cf)
-{
-	struct stat	 st;
-
-	if (stat(cf->cf_path, &st) == -1)
-		return 1;
-	return st.st_dev != cf->cf_dev || st.st_ino != cf->cf_ino ||
-	    st.st_size != cf->cf_size ||
-	    st.st_mtim.tv_sec != cf->cf_mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != cf->cf_mtime.tv_nsec;
 }
 
 const struct endpoint *

@@ -31,12 +31,17 @@ struct endpoint {
 	int			 ep_line;	/* of its [endpoint] header */
 };
 
+/* Which file, as it was: a changed stamp means the file changed. */
+struct config_stamp {
+	dev_t		 cs_dev;
+	ino_t		 cs_ino;
+	struct timespec	 cs_mtime;
+	off_t		 cs_size;
+};
+
 struct config {
 	char		*cf_path;
-	dev_t		 cf_dev;
-	ino_t		 cf_ino;
-	struct timespec	 cf_mtime;
-	off_t		 cf_size;
+	struct config_stamp cf_stamp;
 	char		*cf_state_dir;
 	char		*cf_hooks_dir;	/* NULL if every endpoint has its own */
 	size_t		 cf_max_body;
@@ -62,10 +67,12 @@ int	 config_load(const char *path, struct config **cfgp);
 void	 config_free(struct config *);
 
 /*
- * config_changed: 1 if the file at cfg->cf_path is no longer the one
- * loaded (mtime, size, inode), 0 if it is, 1 as well if stat fails.
+ * config_stamp: the stamp of the file at path now (all zero when stat
+ * fails).  config_stamp_eq: 1 when two stamps are the same file as it was.
  */
-int	 config_changed(const struct config *);
+void	 config_stamp(const char *path, struct config_stamp *);
+int	 config_stamp_eq(const struct config_stamp *,
+	    const struct config_stamp *);
 
 /*
  * config_endpoint: the endpoint for PATH_INFO ("/kayle"; NULL or "" picks

@@ -40,22 +40,6 @@ struct scan {
 	const char	*sc_why;	/* why the scan refused */
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
-
 static int
 scan_fail(struct scan *s, const char *why)
 {
@@ -286,23 +270,23 @@ payload_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		err[0] = '\0';
 	/* Quoting adds two bytes per number, and numbers are leaves. */
 	if (len > SIZE_MAX - 2 * JSON_LEAVES_MAX) {
-		set_err(err, errlen, "payload: too large");
+		errbuf_set(err, errlen, "payload: too large");
 		return NULL;
 	}
 	if (len > 0 && memchr(buf, '\0', len) != NULL) {
-		set_err(err, errlen, "payload: NUL byte");
+		errbuf_set(err, errlen, "payload: NUL byte");
 		return NULL;
 	}
 	cap = len + 2 * JSON_LEAVES_MAX;
 	if ((s.sc_out = malloc(cap)) == NULL) {
-		set_err(err, errlen, "payload: out of memory");
+		errbuf_set(err, errlen, "payload: out of memory");
 		return NULL;
 	}
 	s.sc_in = buf;
 	s.sc_len = len;
 	while (s.sc_pos < s.sc_len)
 		if (scan_step(&s) == -1) {
-			set_err(err, errlen, "payload: %s at byte %zu",
+			errbuf_set(err, errlen, "payload: %s at byte %zu",
 			    s.sc_why, s.sc_pos);
 			goto out;
 		}
@@ -310,14 +294,14 @@ payload_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 	root = json_loadb((const char *)s.sc_out, s.sc_olen,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		set_err(err, errlen, "payload: %s at line %d",
+		errbuf_set(err, errlen, "payload: %s at line %d",
 		    json_reason(&jerr), jerr.line);
 		goto out;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
 		root = NULL;
-		set_err(err, errlen, "payload: top level is not an object");
+		errbuf_set(err, errlen, "payload: top level is not an object");
 	}
 out:
 	freezero(s.sc_out, cap);

@@ -376,22 +376,6 @@ jwe_strerror(int result)
 
 /* Keys. */
 
-static void set_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	/* Truncation of an error message is harmless. */
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Encrypted PEM is refused here instead of prompting on a terminal. */
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -541,7 +525,7 @@ jwe_key_parse(const uint8_t *buf, size_t len, const char *kid_override,
 	key->jk_bits = bits;
 	return 0;
  fail:
-	set_err(err, errlen, "%s", why);
+	errbuf_set(err, errlen, "%s", why);
 	EVP_PKEY_free(pkey);
 	return -1;
 }

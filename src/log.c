@@ -48,11 +48,21 @@ is_token_char(unsigned char c)
 	    != NULL);
 }
 
+/* Room for " truncated=1\n" is always kept at the end of the line. */
+#define LOG_TAIL	14
+
+static size_t
+room(const struct logline *l)
+{
+	if (l->ll_full || l->ll_len + LOG_TAIL >= sizeof(l->ll_buf))
+		return 0;
+	return sizeof(l->ll_buf) - LOG_TAIL - l->ll_len;
+}
+
 static void
 put(struct logline *l, const char *s, size_t n)
 {
-	/* Keep room for "truncated=1\n". */
-	if (l->ll_full || l->ll_len + n + 14 > sizeof(l->ll_buf)) {
+	if (n > room(l)) {
 		l->ll_full = 1;
 		return;
 	}
@@ -70,44 +80,80 @@ logline_init(struct logline *l, int level)
 	put(l, level_names[level], strlen(level_names[level]));
 }
 
+/*
+ * Escapes value into out (at most outsz bytes); returns the bytes used
+ * and sets *quote when the value needs quotes.  Stops before a character
+ * whose escape would not fit: *used tells how much of value got in.
+ */
+static size_t
+escape(const char *value, size_t len, char *out, size_t outsz,
+    size_t *used, int *quote)
+{
+	size_t	 i, n = 0, w;
+	char	 e[5];
+
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)value[i];
+
+		if (is_token_char(c)) {
+			e[0] = (char)c;
+			w = 1;
+		} else if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			w = 2;
+		} else if (c >= 0x20 && c < 0x7f) {
+			e[0] = (char)c;
+			w = 1;
+		} else
+			w = (size_t)snprintf(e, sizeof(e), "\\x%02x", c);
+		if (!is_token_char(c))
+			*quote = 1;
+		if (n + w > outsz)
+			break;
+		memcpy(out + n, e, w);
+		n += w;
+	}
+	*used = i;
+	return n;
+}
+
+/*
+ * A value too long for the rest of the line is cut where the line ends,
+ * and the line is marked truncated=1: better half a hook's output line
+ * than none, and never a pair without its closing quote.
+ */
 void
 logline_addn(struct logline *l, const char *key, const char *value,
     size_t len)
 {
 	char	 esc[LOG_LINE_MAX];
-	size_t	 i, n = 0;
+	size_t	 klen, avail, n, used;
 	int	 quote = len == 0;
 
 	if (value == NULL)
 		return;
-	for (i = 0; i < len && n + 5 < sizeof(esc); i++) {
-		unsigned char	 c = (unsigned char)value[i];
-
-		if (is_token_char(c)) {
-			esc[n++] = (char)c;
-			continue;
-		}
-		quote = 1;
-		if (c == '"' || c == '\\') {
-			esc[n++] = '\\';
-			esc[n++] = (char)c;
-		} else if (c >= 0x20 && c < 0x7f)
-			esc[n++] = (char)c;
-		else
-			n += (size_t)snprintf(esc + n, 5, "\\x%02x", c);
-	}
-	if (i < len) {
+	klen = strlen(key);
+	if (room(l) < klen + 4) {	/* " k=" and quotes */
 		l->ll_full = 1;
 		return;
 	}
+	avail = room(l) - klen - 4;
+	if (avail > sizeof(esc))
+		avail = sizeof(esc);
+	n = escape(value, len, esc, avail, &used, &quote);
+	if (used < len)
+		quote = 1;
 	put(l, " ", 1);
-	put(l, key, strlen(key));
+	put(l, key, klen);
 	put(l, "=", 1);
 	if (quote)
 		put(l, "\"", 1);
 	put(l, esc, n);
 	if (quote)
 		put(l, "\"", 1);
+	if (used < len)
+		l->ll_full = 1;
 }
 
 void
@@ -146,6 +192,7 @@ logline_emit(struct logline *l)
 		memcpy(l->ll_buf + l->ll_len, " truncated=1", 12);
 		l->ll_len += 12;
 	}
+	/* LOG_TAIL kept room for the marker and the newline. */
 	l->ll_buf[l->ll_len++] = '\n';
 	while (off < l->ll_len) {
 		w = write(STDERR_FILENO, l->ll_buf + off, l->ll_len - off);
@@ -155,6 +202,18 @@ logline_emit(struct logline *l)
 			break;
 		off += (size_t)w;
 	}
+}
+
+void
+errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
 void

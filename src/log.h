@@ -27,6 +27,14 @@ int	 log_get_level(void);
 /* "error" | "warn" | "info" | "debug" -> level, or -1. */
 int	 log_level_parse(const char *name);
 
+/*
+ * errbuf_set: formats a short reason into err (errlen bytes, may be 0)
+ * for a caller to log; a cut message is fine.  Never a secret or a
+ * payload value.
+ */
+void	 errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* level=L msg="<formatted text>" */
 void	 log_msg(int level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -69,6 +69,9 @@ static struct {
 	char		*dedup_dir;	/* state_dir dedup was opened in */
 	char		 home[PATH_MAX];
 	char		 found[PATH_MAX];	/* config found by searching */
+	char		 failed_path[PATH_MAX];	/* last config that failed */
+	struct config_stamp failed;
+	time_t		 failed_at;
 	int		 is_root;	/* still root: refuse requests */
 } g;
 
@@ -194,6 +197,8 @@ drop_privileges(const char *user)
 		    strerror(errno));
 		return -1;
 	}
+	/* setresuid resets "dumpable" to fs.suid_dumpable: no cores. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -224,44 +229,67 @@ ensure_dedup(void)
 	}
 }
 
-/*
- * Loads the config at path if none is loaded, it is another file, or it
- * changed.  A broken new config keeps the old one.
- */
 static void
-ensure_config(char *const *params)
+swap_config(struct config *cf)
 {
-	struct config	*cf;
-	char		 path[PATH_MAX];
-
-	if (locate_config(params, path, sizeof(path)) == -1) {
-		log_error("config path too long");
-		return;
-	}
-	if (g.arg_config == NULL && g.env_config == NULL &&
-	    request_param(params, "IDHOOK_CONFIG", NULL) == NULL)
-		strlcpy(g.found, path, sizeof(g.found));
-	if (g.cfg != NULL && strcmp(g.cfg->cf_path, path) == 0 &&
-	    !config_changed(g.cfg))
-		return;
-	if (config_load(path, &cf) == -1) {
-		if (g.cfg != NULL)
-			log_error("%s: keeping the config loaded before", path);
-		return;
-	}
 	if (g.cfg != NULL)
-		log_info("%s: config reloaded", path);
+		log_info("%s: config reloaded", cf->cf_path);
 	config_free(g.cfg);
 	g.cfg = cf;
 	log_set_level(cf->cf_log_level);
-	log_debug("%s: config loaded, %zu endpoint(s)", path,
+	log_debug("%s: config loaded, %zu endpoint(s)", cf->cf_path,
 	    cf->cf_nendpoints);
-	if (geteuid() == 0 && g.is_root && cf->cf_user != NULL &&
+	if (g.is_root && cf->cf_user != NULL &&
 	    drop_privileges(cf->cf_user) == 0) {
 		g.is_root = 0;
 		set_home();
 	}
 	ensure_dedup();
+}
+
+/*
+ * The config for this request: the one loaded, loaded again if its file
+ * changed, or another file a request parameter names.  A broken new
+ * version of the loaded file keeps the old one (SPEC section 1); a broken
+ * other file gives NULL, never the config of another site.  A file that
+ * failed is parsed again only when it changes or CONFIG_RETRY seconds
+ * have passed (a key file's mode may have been fixed): not per request.
+ */
+static struct config *
+ensure_config(char *const *params)
+{
+	struct config		*cf;
+	struct config_stamp	 now;
+	char			 path[PATH_MAX];
+	int			 same;
+
+	if (locate_config(params, path, sizeof(path)) == -1) {
+		log_error("config path too long");
+		return NULL;
+	}
+	if (g.arg_config == NULL && g.env_config == NULL &&
+	    request_param(params, "IDHOOK_CONFIG", NULL) == NULL)
+		strlcpy(g.found, path, sizeof(g.found));
+	config_stamp(path, &now);
+	same = g.cfg != NULL && strcmp(g.cfg->cf_path, path) == 0;
+	if (same && config_stamp_eq(&g.cfg->cf_stamp, &now))
+		return g.cfg;
+	if (strcmp(g.failed_path, path) == 0 &&
+	    config_stamp_eq(&g.failed, &now) &&
+	    time(NULL) - g.failed_at < CONFIG_RETRY)
+		return same ? g.cfg : NULL;
+	if (config_load(path, &cf) == -1) {
+		strlcpy(g.failed_path, path, sizeof(g.failed_path));
+		g.failed = now;
+		g.failed_at = time(NULL);
+		if (!same)
+			return NULL;
+		log_error("%s: keeping the config loaded before", path);
+		return g.cfg;
+	}
+	g.failed_path[0] = '\0';
+	swap_config(cf);
+	return g.cfg;
 }
 
 static void
@@ -291,6 +319,12 @@ log_delivery(const struct outcome *oc, int status, long ms)
 	logline_emit(&l);
 }
 
+static int64_t
+clock_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
 static long
 elapsed_ms(const struct timespec *t0)
 {
@@ -305,15 +339,16 @@ static void
 serve(struct request *rq)
 {
 	struct pipeline_ctx	 pc;
+	struct config		*cf;
 	struct outcome		 oc;
 	struct timespec		 t0;
 	int			 status;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ensure_config(rq->rq_params);
+	cf = ensure_config(rq->rq_params);
 	memset(&oc, 0, sizeof(oc));
 	oc.oc_hook_exit = -1;
-	if (g.cfg == NULL) {
+	if (cf == NULL) {
 		oc.oc_result = PR_UNAVAILABLE;
 		oc.oc_level = LOG_ERROR;
 		oc.oc_reason = "no usable config (see the errors above)";
@@ -324,10 +359,11 @@ serve(struct request *rq)
 		    "in [idhook]";
 	} else {
 		ensure_dedup();
-		pc.pc_cfg = g.cfg;
+		pc.pc_cfg = cf;
 		pc.pc_dedup = g.dedup;
 		pc.pc_home = g.home;
-		pipeline_handle(&pc, rq, (int64_t)time(NULL), &oc);
+		pc.pc_clock = clock_now;
+		pipeline_handle(&pc, rq, &oc);
 	}
 	request_free_body(rq);
 	status = responses[oc.oc_result].status;
@@ -394,7 +430,7 @@ main(int argc, char *argv[])
 	set_home();
 	/* FastCGI: read keys (perhaps as root) and drop before accepting. */
 	if (fastcgi) {
-		ensure_config(NULL);
+		(void)ensure_config(NULL);
 		return serve_fastcgi();
 	}
 	memset(&rq, 0, sizeof(rq));

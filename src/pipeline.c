@@ -186,6 +186,19 @@ identify(const struct endpoint *ep, const json_t *root, const uint8_t *pt,
 	return 0;
 }
 
+/* The value of name in env, writable, or NULL. */
+static char *
+getenv_in(struct envbuf *env, const char *name)
+{
+	size_t	 i, n = strlen(name);
+
+	for (i = 0; i < env->eb_count; i++)
+		if (strncmp(env->eb_vars[i], name, n) == 0 &&
+		    env->eb_vars[i][n] == '=')
+			return env->eb_vars[i] + n + 1;
+	return NULL;
+}
+
 static int
 env_fixed(struct pipeline_ctx *pc, const struct endpoint *ep,
     struct envbuf *env, const struct outcome *oc)
@@ -219,21 +232,64 @@ env_fixed(struct pipeline_ctx *pc, const struct endpoint *ep,
 	if (oc->oc_delivery[0] != '\0')
 		ADD("IDHOOK_DELIVERY_ID", oc->oc_delivery);
 	ADD("IDHOOK_ATTEMPT", attempt);
+	/* Last, so that no payload can crowd it out; "1" once we know. */
+	ADD("IDHOOK_TRUNCATED", "0");
 #undef ADD
 	return rv ? -1 : 0;
+}
+
+/*
+ * Stores the result of a run.  When "done" cannot be stored the hook has
+ * still done its work: answering 500 would run it again, so the answer
+ * stays 200 and this process keeps the result to store before its next
+ * claim.  A failure that cannot be stored needs nothing: the record says
+ * running with our pid, which the next claim takes over.
+ */
+static void
+record(struct pipeline_ctx *pc, const char *endpoint, const char *id,
+    int ok, int exit_code)
+{
+	struct pending_done	*pd = &pc->pc_pending;
+
+	if (dedup_finish(pc->pc_dedup, endpoint, id, strlen(id), ok,
+	    exit_code, pc->pc_clock(), pc->pc_cfg->cf_retention) == 0 || !ok)
+		return;
+	log_error("endpoint %s id %s: hook succeeded but the dedup record "
+	    "could not be marked done; will retry", endpoint, id);
+	strlcpy(pd->pd_endpoint, endpoint, sizeof(pd->pd_endpoint));
+	strlcpy(pd->pd_id, id, sizeof(pd->pd_id));
+	pd->pd_exit = exit_code;
+}
+
+/* Returns 1 if the pending result is for endpoint/id and still unstored. */
+static int
+flush_pending(struct pipeline_ctx *pc, const char *endpoint, const char *id)
+{
+	struct pending_done	*pd = &pc->pc_pending;
+
+	if (pd->pd_id[0] == '\0')
+		return 0;
+	if (dedup_finish(pc->pc_dedup, pd->pd_endpoint, pd->pd_id,
+	    strlen(pd->pd_id), 1, pd->pd_exit, pc->pc_clock(),
+	    pc->pc_cfg->cf_retention) == 0) {
+		log_info("endpoint %s id %s: dedup record marked done",
+		    pd->pd_endpoint, pd->pd_id);
+		pd->pd_id[0] = '\0';
+		return 0;
+	}
+	return strcmp(pd->pd_endpoint, endpoint) == 0 &&
+	    strcmp(pd->pd_id, id) == 0;
 }
 
 /* Step 6: build the environment, run the hook, record the result. */
 static void
 act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
-    const json_t *root, const uint8_t *pt, size_t ptlen, int64_t now,
-    struct outcome *oc)
+    const json_t *root, const uint8_t *pt, size_t ptlen, struct outcome *oc)
 {
 	const struct config	*cf = pc->pc_cfg;
 	struct hook_result	 hr;
 	struct envbuf		 env;
-	size_t			 saved;
-	int			 ok;
+	char			*marker;
 
 	envbuf_init(&env);
 	if (env_fixed(pc, ep, &env, oc) == -1 ||
@@ -242,13 +298,9 @@ act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
 		    "environment");
 		goto record;
 	}
-	if (env.eb_truncated) {
-		/* The marker must get in even when the budget is spent. */
-		saved = env.eb_total;
-		env.eb_total = 0;
-		(void)envbuf_add(&env, "IDHOOK_TRUNCATED", "1", 1);
-		env.eb_total += saved;
-	}
+	if (env.eb_truncated && (marker = getenv_in(&env,
+	    "IDHOOK_TRUNCATED")) != NULL)
+		*marker = '1';
 	if (hook_run(path, oc->oc_event, ep->ep_hooks_dir, envbuf_envp(&env),
 	    pt, ptlen, cf->cf_hook_timeout, &hr) == -1) {
 		set(oc, PR_ERROR, LOG_ERROR, "cannot start the hook");
@@ -263,23 +315,14 @@ act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
 		    "hook timed out" : "hook failed");
 record:
 	envbuf_free(&env);
-	ok = oc->oc_result == PR_DELIVERED;
-	if (dedup_finish(pc->pc_dedup, ep->ep_name, oc->oc_id,
-	    strlen(oc->oc_id), ok, oc->oc_hook_exit, now, cf->cf_retention)
-	    == -1 && ok)
-		/*
-		 * The hook did its work: answering 500 would run it again.
-		 * The record stays "running" until it goes stale.
-		 */
-		log_error("endpoint %s id %s: hook succeeded but the dedup "
-		    "record could not be marked done", ep->ep_name, oc->oc_id);
+	record(pc, ep->ep_name, oc->oc_id, oc->oc_result == PR_DELIVERED,
+	    oc->oc_hook_exit);
 }
 
 /* Steps 5 and 6. */
 static void
 dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
-    const json_t *root, const uint8_t *pt, size_t ptlen, int64_t now,
-    struct outcome *oc)
+    const json_t *root, const uint8_t *pt, size_t ptlen, struct outcome *oc)
 {
 	const struct config	*cf = pc->pc_cfg;
 	char			 path[PATH_MAX];
@@ -295,9 +338,14 @@ dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
 		set(oc, PR_UNAVAILABLE, LOG_ERROR, "dedup store unavailable");
 		return;
 	}
+	if (flush_pending(pc, ep->ep_name, oc->oc_id)) {
+		set(oc, PR_DUPLICATE, LOG_INFO, NULL);
+		return;
+	}
 	switch (dedup_claim(pc->pc_dedup, ep->ep_name, oc->oc_id,
-	    strlen(oc->oc_id), now, cf->cf_hook_timeout + HOOK_KILL_GRACE +
-	    DEDUP_STALE_EXTRA, cf->cf_retention, &oc->oc_attempt)) {
+	    strlen(oc->oc_id), pc->pc_clock(), cf->cf_hook_timeout +
+	    HOOK_KILL_GRACE + DEDUP_STALE_EXTRA, cf->cf_retention,
+	    &oc->oc_attempt)) {
 	case DEDUP_CLAIMED:
 		break;
 	case DEDUP_DONE:
@@ -312,15 +360,14 @@ dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
 	}
 	if (found == 1) {
 		set(oc, PR_DELIVERED, LOG_INFO, "no hook");
-		(void)dedup_finish(pc->pc_dedup, ep->ep_name, oc->oc_id,
-		    strlen(oc->oc_id), 1, 0, now, cf->cf_retention);
+		record(pc, ep->ep_name, oc->oc_id, 1, 0);
 		return;
 	}
-	act(pc, ep, path, root, pt, ptlen, now, oc);
+	act(pc, ep, path, root, pt, ptlen, oc);
 }
 
 void
-pipeline_handle(struct pipeline_ctx *pc, struct request *rq, int64_t now,
+pipeline_handle(struct pipeline_ctx *pc, struct request *rq,
     struct outcome *oc)
 {
 	const struct endpoint	*ep;
@@ -330,11 +377,13 @@ pipeline_handle(struct pipeline_ctx *pc, struct request *rq, int64_t now,
 	char			 err[128];
 
 	memset(oc, 0, sizeof(*oc));
+	set(oc, PR_ERROR, LOG_ERROR, "internal error");
 	oc->oc_hook_exit = -1;
 	if ((ep = bound(pc, rq, oc)) == NULL)
 		goto out;
 	delivery_id(ep, rq, oc);
-	if (open_body(ep, rq, now, &pt, &ptlen, oc) == -1)
+	/* The signature's clock starts when the whole body is here. */
+	if (open_body(ep, rq, pc->pc_clock(), &pt, &ptlen, oc) == -1)
 		goto out;
 	if ((root = payload_parse(pt, ptlen, err, sizeof(err))) == NULL) {
 		set(oc, PR_BAD_PAYLOAD, LOG_WARN, "payload is not a valid "
@@ -344,7 +393,7 @@ pipeline_handle(struct pipeline_ctx *pc, struct request *rq, int64_t now,
 	}
 	if (identify(ep, root, pt, ptlen, oc) == -1)
 		goto out;
-	dedup_and_act(pc, ep, root, pt, ptlen, now, oc);
+	dedup_and_act(pc, ep, root, pt, ptlen, oc);
 out:
 	json_decref(root);
 	if (pt != NULL)

@@ -29,11 +29,25 @@ enum pipeline_result {
 	PR_COUNT
 };
 
+/*
+ * A hook succeeded but its "done" could not be stored: kept by the
+ * process and stored before its next claim, so that the event is not run
+ * again by this process meanwhile (a running record of our own pid would
+ * otherwise count as a leftover).
+ */
+struct pending_done {
+	char		 pd_endpoint[ENDPOINT_NAME_MAX + 1];
+	char		 pd_id[EVENT_ID_MAX + 1];
+	int		 pd_exit;
+};
+
 /* Long-lived state of one process, shared by its requests. */
 struct pipeline_ctx {
 	const struct config	*pc_cfg;
 	struct dedup		*pc_dedup;	/* NULL: store unavailable */
 	const char		*pc_home;	/* HOME for hooks */
+	int64_t			(*pc_clock)(void);	/* unix seconds */
+	struct pending_done	 pc_pending;	/* pd_id[0] == 0: none */
 };
 
 /* What happened, for the log line.  Strings are safe to log. */
@@ -52,11 +66,13 @@ struct outcome {
 };
 
 /*
- * pipeline_handle: handles rq (parameters set, body not yet read) with
- * the signature clock at now.  Reads and frees the body.  Never writes a
- * response.
+ * pipeline_handle: handles rq (parameters set, body not yet read).  The
+ * clock is read after the body has arrived (a slow upload must not make a
+ * claim stale before it is made) and again when the hook has finished.
+ * Reads and frees the body.  Never writes a response.  oc starts as
+ * PR_ERROR: a path that sets no result can never answer 200.
  */
 void	 pipeline_handle(struct pipeline_ctx *, struct request *rq,
-	    int64_t now, struct outcome *oc);
+	    struct outcome *oc);
 
 #endif /* IDHOOK_PIPELINE_H */

@@ -5,8 +5,10 @@
 #include "compat.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,10 +129,20 @@ test_valid(void)
 	CHECK(config_endpoint(cf, "/kayle/x") == NULL);
 	CHECK(config_endpoint(cf, "/other") == NULL);
 	CHECK(config_endpoint(cf, "kayle") == NULL);
-	CHECK(config_changed(cf) == 0);
-	sleep(1);
-	put("ok.conf", 0644, "[idhook]\n");
-	CHECK(config_changed(cf) == 1);
+	{
+		struct config_stamp	 now, gone;
+		char			 p[512];
+
+		snprintf(p, sizeof(p), "%s/ok.conf", dir);
+		config_stamp(p, &now);
+		CHECK(config_stamp_eq(&now, &cf->cf_stamp));
+		put("ok.conf", 0644, "[idhook]\n");
+		config_stamp(p, &now);
+		CHECK(!config_stamp_eq(&now, &cf->cf_stamp));
+		snprintf(p, sizeof(p), "%s/missing.conf", dir);
+		config_stamp(p, &gone);
+		CHECK(gone.cs_ino == 0 && gone.cs_size == 0);
+	}
 	config_free(cf);
 }
 
@@ -221,9 +233,78 @@ test_errors(void)
 		    EP, longline);
 		bad(text, "4: syntax: line longer than");
 	}
+	bad(GOOD_GLOBAL "user =\n" EP, "4: user: empty");
+	bad(GOOD_GLOBAL "max_body = +100\n" EP, "4: max_body: ");
+	bad(GOOD_GLOBAL "hook_timeout = 0x10\n" EP, "4: hook_timeout: ");
+	bad(GOOD_GLOBAL "hook_env = A=1\nhook_env = A=2\n" EP,
+	    "5: hook_env: A given twice");
+	/* libinih would cut a long section name short without a word. */
+	bad(GOOD_GLOBAL "[endpoint a234567890123456789012345678901234567890]\n"
+	    "provider = kayle\n", "5: endpoint a23");
+	CHECK(strstr(errs, "section name longer than 48") != NULL);
+	{
+		struct config	*cf;
+
+		put("long.conf", 0600, GOOD_GLOBAL "[endpoint "
+		    "a23456789012345678901234567890123456789]\n"
+		    "provider = kayle\nsecret_file = k.secret\n"
+		    "decryption_key = private.pem\n");
+		CHECK(load("long.conf", &cf) == 0);
+		CHECK(strlen(cf->cf_endpoints[0].ep_name) == ENDPOINT_NAME_MAX);
+		config_free(cf);
+	}
 	/* All problems at once. */
 	bad(GOOD_GLOBAL "a = 1\nb = 2\n" EP, "5: b: unknown key");
 	CHECK(strstr(errs, "bad.conf:4: a: unknown key") != NULL);
+}
+
+/*
+ * As uid 65534: a group-readable secret owned by a third user (uid 1) is
+ * refused, one owned by root is fine.  Run in a child that drops root.
+ */
+static void
+test_owner(void)
+{
+	char		 p[512];
+	gid_t		 gid = 65534;
+	pid_t		 pid;
+	int		 status;
+	struct config	*cf;
+
+	put("k.secret", 0640, "whsec_x\n");
+	snprintf(p, sizeof(p), "%s/k.secret", dir);
+	CHECK(chown(p, 1, 65534) == 0);
+	CHECK(chmod(dir, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/private.pem", dir);
+	CHECK(chown(p, 65534, 65534) == 0);
+	put("owner.conf", 0644, GOOD_GLOBAL EP);
+	CHECK((pid = fork()) != -1);
+	if (pid == 0) {
+		CHECK(setgroups(1, &gid) == 0);
+		CHECK(setresgid(gid, gid, gid) == 0);
+		CHECK(setresuid(65534, 65534, 65534) == 0);
+		CHECK(load("owner.conf", &cf) == -1);
+		CHECK(strstr(errs, "owned by uid 1, neither") != NULL);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	snprintf(p, sizeof(p), "%s/k.secret", dir);
+	CHECK(chown(p, 0, 65534) == 0);
+	CHECK((pid = fork()) != -1);
+	if (pid == 0) {
+		CHECK(setgroups(1, &gid) == 0);
+		CHECK(setresgid(gid, gid, gid) == 0);
+		CHECK(setresuid(65534, 65534, 65534) == 0);
+		CHECK(load("owner.conf", &cf) == 0);
+		config_free(cf);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	snprintf(p, sizeof(p), "%s/private.pem", dir);
+	CHECK(chown(p, 0, 0) == 0);
+	CHECK(chmod(dir, 0700) == 0);
 }
 
 static void
@@ -233,12 +314,19 @@ test_modes(void)
 
 	put("k.secret", 0644, "whsec_x\n");
 	bad(GOOD_GLOBAL EP, "6: secret_file: ");
-	CHECK(strstr(errs, "readable by others") != NULL);
+	CHECK(strstr(errs, "others may read it") != NULL);
 	CHECK(strstr(errs, "chmod 600 ") != NULL);
 	CHECK(strstr(errs, "whsec_x") == NULL);
+	put("k.secret", 0601, "whsec_x\n");
+	bad(GOOD_GLOBAL EP, "6: secret_file: ");
+	CHECK(strstr(errs, "mode 0601: others may read it") != NULL);
+	put("k.secret", 0610, "whsec_x\n");
+	bad(GOOD_GLOBAL EP, "6: secret_file: ");
 	put("k.secret", 0620, "whsec_x\n");
 	bad(GOOD_GLOBAL EP, "6: secret_file: ");
-	CHECK(strstr(errs, "writable by others") != NULL);
+	CHECK(strstr(errs, "others may change it") != NULL);
+	if (geteuid() == 0)
+		test_owner();
 	put("k.secret", 0600, "\n# nothing\n");
 	bad(GOOD_GLOBAL EP, "6: secret_file: ");
 	CHECK(strstr(errs, "holds no secret") != NULL);

@@ -63,6 +63,35 @@ emit_long(void)
 	logline_emit(&l);
 }
 
+/* Values too long for the line are cut, never dropped or left open. */
+static void
+emit_cut(void)
+{
+	struct logline	 l;
+	char		 utf8[600];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(utf8); i += 2) {
+		utf8[i] = (char)0xc3;
+		utf8[i + 1] = (char)0xa9;
+	}
+	logline_init(&l, LOG_INFO);
+	logline_add(&l, "hook", "h");
+	logline_addn(&l, "out", utf8, sizeof(utf8));
+	logline_emit(&l);
+}
+
+static void
+emit_tabs(void)
+{
+	char	 msg[2000];
+
+	memset(msg, 'm', sizeof(msg) - 1);
+	memset(msg + 100, '\t', 12);
+	msg[sizeof(msg) - 1] = '\0';
+	log_error("%s", msg);
+}
+
 static void
 emit_levels(void)
 {
@@ -85,6 +114,16 @@ main(void)
 	CHECK(strlen(out) < LOG_LINE_MAX + 1);
 	CHECK(strncmp(out, "level=info a=1 big=", 19) == 0);
 	CHECK(strstr(out, " truncated=1\n") != NULL);
+
+	capture(emit_cut);
+	CHECK(strncmp(out, "level=info hook=h out=\"\\xc3\\xa9", 30) == 0);
+	CHECK(strlen(out) > LOG_LINE_MAX - 40 && strlen(out) <= LOG_LINE_MAX);
+	CHECK(strcmp(out + strlen(out) - 14, "\" truncated=1\n") == 0);
+
+	capture(emit_tabs);
+	CHECK(strncmp(out, "level=error msg=\"mmm", 20) == 0);
+	CHECK(strstr(out, "\\x09\\x09") != NULL);
+	CHECK(strcmp(out + strlen(out) - 14, "\" truncated=1\n") == 0);
 
 	capture(emit_levels);
 	CHECK(strcmp(out, "level=warn msg=\"shown 42\"\n") == 0);
