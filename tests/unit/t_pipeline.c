@@ -37,12 +37,14 @@ static uint8_t	 body[4096];
 static size_t	 blen;
 static struct config	*cf;
 static struct pipeline_ctx pc;
-static int64_t	 fake_now;
+static int64_t	 fake_now, fake_later;
+static int	 fake_calls;
 
+/* The first reading is fake_now; later ones fake_later when set. */
 static int64_t
 fake_clock(void)
 {
-	return fake_now;
+	return fake_calls++ > 0 && fake_later != 0 ? fake_later : fake_now;
 }
 
 static void
@@ -160,6 +162,7 @@ deliver(const char *method, const char *path_info, const char *sig,
 	memset(&rq, 0, sizeof(rq));
 	rq.rq_params = params;
 	fake_now = now;
+	fake_calls = 0;
 	pipeline_handle(&pc, &rq, oc);
 	CHECK(rq.rq_body == NULL);	/* read and wiped */
 	return oc->oc_result;
@@ -263,8 +266,23 @@ test_delivery(void)
 	pc.pc_dedup = d;
 	CHECK(runs() == 0);
 
+	/*
+	 * The signature is checked at the first reading (when the body is
+	 * in); the claim is stamped with the time it is made, which a slow
+	 * upload must not have aged already.
+	 */
+	fake_later = VEC_NOW + 1000;
 	CHECK(deliver("POST", "/kayle", VEC_SIG, NULL, body, blen, VEC_NOW,
 	    &oc) == PR_DELIVERED);
+	fake_later = 0;
+	{
+		struct dedup_record	 r;
+
+		CHECK(dedup_get(pc.pc_dedup, "kayle", "evt_live_abc", 12, &r)
+		    == 0);
+		CHECK(r.dr_first_seen == VEC_NOW + 1000);
+		CHECK(r.dr_state == DEDUP_STATE_DONE && r.dr_attempts == 1);
+	}
 	CHECK(strcmp(oc.oc_event, "verification.session.expired") == 0);
 	CHECK(strcmp(oc.oc_id, "evt_live_abc") == 0);
 	CHECK(oc.oc_attempt == 1 && oc.oc_hook_exit == 0);
@@ -282,6 +300,7 @@ test_delivery(void)
 	CHECK(strstr((char *)buf, "EVENT_METADATA_CONTRACT_VERSION=1\n") !=
 	    NULL);
 	CHECK(strstr((char *)buf, "IDHOOK_ATTEMPT=1\n") != NULL);
+	CHECK(strstr((char *)buf, "IDHOOK_TRUNCATED=0\n") != NULL);
 	CHECK(strstr((char *)buf, "whsec_") == NULL);
 	CHECK(strstr((char *)buf, "HTTP_") == NULL);
 
