@@ -8,12 +8,11 @@ set -eu
 build="build-essential autoconf automake pkgconf libfcgi-dev libssl-dev
 libcjose-dev libjansson-dev liblmdb-dev libinih-dev"
 runtime="lighttpd curl python3 python3-cryptography procps util-linux"
-test_extra=""
 
 case "${1:-build}" in
 build) want=$build ;;
 demo) want="$build $runtime" ;;
-test) want="$build $runtime $test_extra" ;;
+test) want="$build $runtime" ;;
 *) echo "usage: $0 build|test|demo" >&2; exit 2 ;;
 esac
 
