@@ -66,6 +66,7 @@ static struct {
 	char		*env_config;	/* IDHOOK_CONFIG at startup */
 	struct config	*cfg;
 	struct dedup	*dedup;
+	struct pipeline_ctx pc;		/* lives as long as the process */
 	char		*dedup_dir;	/* state_dir dedup was opened in */
 	char		 home[PATH_MAX];
 	char		 found[PATH_MAX];	/* config found by searching */
@@ -338,7 +339,7 @@ elapsed_ms(const struct timespec *t0)
 static void
 serve(struct request *rq)
 {
-	struct pipeline_ctx	 pc;
+	struct pipeline_ctx	*pc = &g.pc;
 	struct config		*cf;
 	struct outcome		 oc;
 	struct timespec		 t0;
@@ -359,11 +360,11 @@ serve(struct request *rq)
 		    "in [idhook]";
 	} else {
 		ensure_dedup();
-		pc.pc_cfg = cf;
-		pc.pc_dedup = g.dedup;
-		pc.pc_home = g.home;
-		pc.pc_clock = clock_now;
-		pipeline_handle(&pc, rq, &oc);
+		pc->pc_cfg = cf;
+		pc->pc_dedup = g.dedup;
+		pc->pc_home = g.home;
+		pc->pc_clock = clock_now;
+		pipeline_handle(pc, rq, &oc);
 	}
 	request_free_body(rq);
 	status = responses[oc.oc_result].status;
