@@ -10,6 +10,7 @@
 #include "compat.h"
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -52,6 +53,7 @@ struct hook_child {
 	int			 hc_out;	/* write end of output pipe */
 	int			 hc_err;	/* write end of errno pipe */
 	int			 hc_maxfd;	/* close_range fallback */
+	pid_t			 hc_ppid;	/* getpid() before fork */
 	struct sigaction	 hc_dfl;
 	sigset_t		 hc_empty;
 };
@@ -206,13 +208,36 @@ child_close_fds(const struct hook_child *c)
 			(void)close(fd);
 }
 
+/*
+ * If idhook dies (SIGKILL, OOM killer) while a hook runs, the hook must
+ * not go on as an orphan beside the run the sender's retry starts: that
+ * would be two concurrent runs of one event.  So the hook gets SIGTERM
+ * when we die, which a script may trap to clean up (e.g. kill 0).  The
+ * death signal follows the parent *thread*; idhook is single-threaded.
+ * A SIGTERM before execve stays pending in the mask blocked since fork
+ * and kills the child once the dispositions are reset.
+ * If we died before the prctl, the child was already reparented and no
+ * signal will come: getppid() tells, and as nobody is left to read the
+ * errno pipe, the child just exits.
+ */
+static int
+child_tie_to_parent(const struct hook_child *c)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		return -1;
+	if (getppid() != c->hc_ppid)
+		_exit(127);
+	return 0;
+}
+
 /* Between fork and execve: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const struct hook_child *c)
 {
 	int	 sig, e[2] = { CHILD_SETUP, 0 };
 
-	if (setpgid(0, 0) == -1 || dup2(c->hc_in, STDIN_FILENO) == -1 ||
+	if (setpgid(0, 0) == -1 || child_tie_to_parent(c) == -1 ||
+	    dup2(c->hc_in, STDIN_FILENO) == -1 ||
 	    dup2(c->hc_out, STDOUT_FILENO) == -1 ||
 	    dup2(c->hc_out, STDERR_FILENO) == -1)
 		goto fail;
@@ -249,6 +274,7 @@ hook_fork(struct hook_child *c)
 	c->hc_dfl.sa_handler = SIG_DFL;
 	(void)sigemptyset(&c->hc_dfl.sa_mask);
 	(void)sigemptyset(&c->hc_empty);
+	c->hc_ppid = getpid();
 	(void)sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) == -1)
 		return -1;

@@ -35,6 +35,11 @@ struct hook_result {
  * The child: own process group (setpgid), stdin a pipe fed with in/inlen,
  * stdout and stderr one pipe read by the parent, no other descriptor open
  * (close_range from 3), signal mask and dispositions reset, cwd = dir.
+ * The child gets SIGTERM when the calling thread dies (PR_SET_PDEATHSIG;
+ * idhook is single-threaded), so a hook does not outlive a killed idhook
+ * beside the run of the sender's retry; the hook's own children do not
+ * get it (a script may trap TERM and kill 0).  A child whose parent died
+ * before that was set up exits 127 without running the hook.
  * exec failure reaches the parent through a CLOEXEC pipe (hr_started 0,
  * hr_errno).  Output: at most HOOK_OUTPUT_MAX bytes are kept; each line is
  * logged at info level as hook=<name> out="<line>" (rest discarded).

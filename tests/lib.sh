@@ -212,6 +212,26 @@ gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# dead PID: gone, or a zombie nobody reaped yet (an orphan's new parent
+# may be a PID 1 that does not reap; kill -0 still succeeds on a zombie).
+dead() {
+	gone "$1" && return 0
+	[ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ]
+}
+
+# bound NAME: a limit from src/bounds.h, evaluated by the C preprocessor
+# (so a test follows the limit when it changes).
+bound() {
+	b_v=$(printf '#include "bounds.h"\n%s\n' "$1" |
+	    ${CC:-cc} -E -P -I"$top_srcdir/src" - 2>/dev/null | tail -n 1)
+	case $b_v in
+	''|*[!0-9\ \(\)+*/-]*)
+		echo "not ok - cannot evaluate $1 from src/bounds.h ('$b_v')" >&2
+		return 1 ;;
+	esac
+	echo $(($b_v))
+}
+
 no_idhook() {
 	[ -z "$(pgrep -f "$T/www/idhook" 2>/dev/null)" ]
 }
@@ -332,7 +352,8 @@ t_hooks() {
 
 # start_lighttpd CONFIG: idhook as FastCGI at /idhook.fcgi (bin-path,
 # bin-environment IDHOOK_CONFIG) and as CGI at /idhook.cgi (mod_cgi,
-# setenv.add-environment).  Sets PORT, URL, LPID.
+# setenv.add-environment); LIGHTTPD_EXTRA, if set, is appended to the
+# lighttpd config as it is.  Sets PORT, URL, LPID.
 start_lighttpd() {
 	PORT=$(free_port)
 	URL=http://127.0.0.1:$PORT
@@ -354,6 +375,7 @@ cgi.assign = ( ".cgi" => "" )
 \$HTTP["url"] =~ "^/idhook\\.cgi" {
 	setenv.add-environment = ( "IDHOOK_CONFIG" => "$1" )
 }
+${LIGHTTPD_EXTRA:-}
 EOF
 	t_own "$T/logs" "$T/run"
 	IDHOOK_LEAK_MARKER=$T_LEAK $RUNAS lighttpd -D -f "$T/lighttpd.conf" \

@@ -451,6 +451,82 @@ test_background(void)
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
+/* Polls (10 ms ticks, bounded) until path exists; 0 if it never does. */
+static int
+wait_file(const char *path, int ms)
+{
+	struct stat	 st;
+
+	for (; ms > 0; ms -= 10) {
+		if (stat(path, &st) == 0)
+			return 1;
+		CHECK(usleep(10000) == 0);
+	}
+	return 0;
+}
+
+/* Reaps pid within ms, a zombie given back to us as subreaper; 0 if not. */
+static int
+reap_within(pid_t pid, int *st, int ms)
+{
+	pid_t	 r;
+
+	for (; ms > 0; ms -= 10) {
+		CHECK((r = waitpid(pid, st, WNOHANG)) != -1);
+		if (r == pid)
+			return 1;
+		CHECK(usleep(10000) == 0);
+	}
+	return 0;
+}
+
+/*
+ * The process running the hook is SIGKILLed (as idhook may be): the hook
+ * must not live on beside the run the sender's retry would start, so it
+ * gets SIGTERM (PR_SET_PDEATHSIG).  As subreaper we inherit it and see
+ * how it died.
+ */
+static void
+test_parent_death(void)
+{
+	struct hook_result	 res;
+	char			 p[512], *got;
+	pid_t			 runner, hook;
+	long			 l;
+	int			 st, gone;
+
+	tpath(p, sizeof(p), "out.pid");	/* $OUT.pid */
+	(void)unlink(p);
+	write_file("orphan", "#!/bin/sh\necho $$ > \"$OUT.tmp\"\n"
+	    "mv \"$OUT.tmp\" \"$OUT.pid\"\nexec sleep 30\n", 0755);
+	CHECK((runner = fork()) != -1);
+	if (runner == 0) {
+		tpath(p, sizeof(p), "orphan");
+		(void)hook_run(p, "orphan", tmpdir, std_envp, NULL, 0, 60,
+		    &res);
+		_exit(0);
+	}
+	if (!wait_file(p, 5000)) {
+		(void)kill(runner, SIGKILL);
+		(void)waitpid(runner, &st, 0);
+		CHECK(!"the hook never wrote its pid");
+	}
+	got = read_file(p, NULL);
+	CHECK(sscanf(got, "%ld", &l) == 1 && l > 1);
+	free(got);
+	hook = (pid_t)l;
+	CHECK(kill(runner, SIGKILL) == 0);
+	CHECK(waitpid(runner, &st, 0) == runner);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	if (!(gone = reap_within(hook, &st, 3000))) {
+		(void)kill(hook, SIGKILL);	/* no leftover before failing */
+		(void)waitpid(hook, &st, 0);
+	}
+	CHECK(gone);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	CHECK(unlink(p) == 0);
+}
+
 static void
 test_log_lines(void)
 {
@@ -594,6 +670,7 @@ main(void)
 	test_pgrp();
 	test_timeout();
 	test_background();
+	test_parent_death();
 	test_log_lines();
 	cleanup();
 	return 0;
