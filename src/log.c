@@ -163,6 +163,21 @@ logline_add(struct logline *l, const char *key, const char *value)
 		logline_addn(l, key, value, strlen(value));
 }
 
+/* vsnprintf that returns the length kept (a cut text is fine), or -1. */
+static int
+format(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int
+format(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int	 n = vsnprintf(buf, size, fmt, ap);
+
+	if (n >= 0 && (size_t)n >= size)
+		n = (int)size - 1;
+	return n;
+}
+
 void
 logline_addf(struct logline *l, const char *key, const char *fmt, ...)
 {
@@ -171,13 +186,10 @@ logline_addf(struct logline *l, const char *key, const char *fmt, ...)
 	int	 n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = format(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = (int)sizeof(buf) - 1;
-	logline_addn(l, key, buf, (size_t)n);
+	if (n >= 0)
+		logline_addn(l, key, buf, (size_t)n);
 }
 
 void
@@ -227,12 +239,10 @@ log_msg(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = format(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(buf))
-		n = (int)sizeof(buf) - 1;
 	logline_init(&l, level);
 	logline_addn(&l, "msg", buf, (size_t)n);
 	logline_emit(&l);

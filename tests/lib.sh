@@ -452,6 +452,32 @@ send_bg() {
 	T_BG="$T_BG $BG_PID"
 }
 
+# send_copies DIR PATH N TAG: N copies of one delivery at once; waits for
+# all (each curl is bounded by --max-time) and counts the answers in
+# N_DEL, N_DUP, N_409 and N_OTHER (a list of the unexpected ones).
+send_copies() {
+	sc_pids=
+	sc_i=0
+	while [ $sc_i -lt "$3" ]; do
+		send_bg "$1" "$2" "$4$sc_i"
+		sc_pids="$sc_pids $BG_PID"
+		sc_i=$((sc_i + 1))
+	done
+	for sc_p in $sc_pids; do wait "$sc_p" 2>/dev/null || true; done
+	N_DEL=0; N_DUP=0; N_409=0; N_OTHER=
+	sc_i=0
+	while [ $sc_i -lt "$3" ]; do
+		sc_c="$(cat "$T/resp/$4$sc_i.code") $(cat "$T/resp/$4$sc_i.body" 2>/dev/null)"
+		case $sc_c in
+		'200 {"status":"delivered"}') N_DEL=$((N_DEL + 1)) ;;
+		'200 {"status":"duplicate"}') N_DUP=$((N_DUP + 1)) ;;
+		'409 {"status":"in_progress"}') N_409=$((N_409 + 1)) ;;
+		*) N_OTHER="$N_OTHER [$sc_c]" ;;
+		esac
+		sc_i=$((sc_i + 1))
+	done
+}
+
 # expect CODE WORD DESC: the response is exactly Status CODE with body
 # {"status":"WORD"} and a newline (behaviour contract).
 expect() {

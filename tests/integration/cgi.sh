@@ -247,28 +247,10 @@ expect 200 delivered "mod_cgi: 300 KiB photo event: 200 delivered"
 sign "$D/aconc" --type verification.session.expired
 ACID=$(meta "$D/aconc" event_id)
 echo 1 > "$T/ctl/$ACID.sleep"
-pids=
-i=0
-while [ $i -lt 10 ]; do
-	send_bg "$D/aconc" "$EP" "aconc$i"
-	pids="$pids $BG_PID"
-	i=$((i + 1))
-done
-for p in $pids; do wait "$p" 2>/dev/null || true; done
-n_del=0; n_other=
-i=0
-while [ $i -lt 10 ]; do
-	c="$(cat "$T/resp/aconc$i.code") $(cat "$T/resp/aconc$i.body" 2>/dev/null)"
-	case $c in
-	'200 {"status":"delivered"}') n_del=$((n_del + 1)) ;;
-	'200 {"status":"duplicate"}'|'409 {"status":"in_progress"}') ;;
-	*) n_other="$n_other [$c]" ;;
-	esac
-	i=$((i + 1))
-done
-[ "$n_del" = 1 ] && [ -z "$n_other" ] && [ "$(runs "$ACID")" = 1 ] &&
+send_copies "$D/aconc" "$EP" 10 aconc
+[ "$N_DEL" = 1 ] && [ -z "$N_OTHER" ] && [ "$(runs "$ACID")" = 1 ] &&
     ok "mod_cgi: 10 concurrent copies: one delivered, hook ran once" ||
-    not_ok "mod_cgi: 10 concurrent: $n_del delivered, hook ran $(runs "$ACID") times, other:$n_other"
+    not_ok "mod_cgi: 10 concurrent: $N_DEL delivered, hook ran $(runs "$ACID") times, other:$N_OTHER"
 
 leaks=
 for v in "$(jval "$D/a1/plaintext.json" data.claims.given_names)" \

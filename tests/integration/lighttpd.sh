@@ -372,30 +372,10 @@ expect 200 delivered "retry after a timed-out hook: 200 delivered"
 sign "$D/conc" --type verification.session.succeeded
 CID=$(meta "$D/conc" event_id)
 echo 1 > "$T/ctl/$CID.sleep"
-pids=
-i=0
-while [ $i -lt 20 ]; do
-	send_bg "$D/conc" "$EP" "conc$i"
-	pids="$pids $BG_PID"
-	i=$((i + 1))
-done
-for p in $pids; do wait "$p" 2>/dev/null || true; done
-n_del=0; n_dup=0; n_409=0; n_other=
-i=0
-while [ $i -lt 20 ]; do
-	c=$(cat "$T/resp/conc$i.code")
-	b=$(cat "$T/resp/conc$i.body" 2>/dev/null)
-	case "$c $b" in
-	'200 {"status":"delivered"}') n_del=$((n_del + 1)) ;;
-	'200 {"status":"duplicate"}') n_dup=$((n_dup + 1)) ;;
-	'409 {"status":"in_progress"}') n_409=$((n_409 + 1)) ;;
-	*) n_other="$n_other [$c $b]" ;;
-	esac
-	i=$((i + 1))
-done
-[ "$n_del" = 1 ] && [ -z "$n_other" ] &&
-    ok "20 concurrent copies: 1 delivered, $n_dup duplicate, $n_409 in_progress" ||
-    not_ok "20 concurrent copies: $n_del delivered, $n_dup duplicate, $n_409 in_progress, other:$n_other"
+send_copies "$D/conc" "$EP" 20 conc
+[ "$N_DEL" = 1 ] && [ -z "$N_OTHER" ] &&
+    ok "20 concurrent copies: 1 delivered, $N_DUP duplicate, $N_409 in_progress" ||
+    not_ok "20 concurrent copies: $N_DEL delivered, $N_DUP duplicate, $N_409 in_progress, other:$N_OTHER"
 [ "$(runs "$CID")" = 1 ] && ok "20 concurrent copies: hook ran exactly once" ||
     not_ok "20 concurrent copies: hook ran $(runs "$CID") times"
 
