@@ -389,6 +389,31 @@ envbuf_has(const struct envbuf *eb, const char *name, size_t nlen)
 		if (strncmp(eb->eb_vars[i], name, nlen) == 0 &&
 		    eb->eb_vars[i][nlen] == '=')
 			return 1;
+	for (i = 0; i < eb->eb_ngone; i++)
+		if (strncmp(eb->eb_gone[i], name, nlen) == 0 &&
+		    eb->eb_gone[i][nlen] == '\0')
+			return 1;
+	return 0;
+}
+
+/*
+ * A name whose value was left out for size stays taken: "first wins"
+ * must not hand it to a later path that maps to the same name.
+ */
+static int
+envbuf_reserve(struct envbuf *eb, const char *name, size_t nlen)
+{
+	char	**g, *n;
+
+	if ((n = strndup(name, nlen)) == NULL)
+		return -1;
+	if ((g = reallocarray(eb->eb_gone, eb->eb_ngone + 1,
+	    sizeof(*g))) == NULL) {
+		free(n);
+		return -1;
+	}
+	g[eb->eb_ngone++] = n;
+	eb->eb_gone = g;
 	return 0;
 }
 
@@ -425,7 +450,7 @@ eb_add(struct envbuf *eb, const char *name, const char *value, size_t vlen)
 	if (vlen > ENV_VALUE_MAX || eb->eb_count >= ENV_COUNT_MAX ||
 	    eb->eb_total + need > ENV_TOTAL_MAX) {
 		eb->eb_truncated = 1;
-		return EB_SIZE;
+		return envbuf_reserve(eb, name, nlen) == -1 ? -1 : EB_SIZE;
 	}
 	if (envbuf_grow(eb) == -1 || (var = malloc(need)) == NULL)
 		return -1;
@@ -468,6 +493,9 @@ envbuf_free(struct envbuf *eb)
 	for (i = 0; i < eb->eb_count; i++)
 		freezero(eb->eb_vars[i], strlen(eb->eb_vars[i]));
 	free(eb->eb_vars);
+	for (i = 0; i < eb->eb_ngone; i++)
+		free(eb->eb_gone[i]);
+	free(eb->eb_gone);
 	envbuf_init(eb);
 }
 
@@ -502,7 +530,8 @@ name_push(struct walk *w, const char *seg, size_t n, int sep)
 {
 	size_t	 i;
 
-	if (n > ENV_NAME_MAX - w->w_nlen - (sep ? 1 : 0))
+	/* w_nlen <= ENV_NAME_MAX always: no unsigned wrap here. */
+	if (n + (sep ? 1 : 0) > ENV_NAME_MAX - w->w_nlen)
 		return -1;
 	if (sep)
 		w->w_name[w->w_nlen++] = '_';

@@ -18,12 +18,15 @@
  * before jansson sees the text), more than JSON_LEAVES_MAX leaves
  * (scalars and empty objects/arrays),
  * duplicate keys (JSON_REJECT_DUPLICATES), a top level that is not an
- * object, invalid UTF-8, NUL bytes, trailing data.
+ * object, invalid UTF-8, NUL bytes raw or as \u0000 (jansson without
+ * JSON_ALLOW_NUL), trailing data.
  * Numbers keep the text they were written with: before parsing, every
  * number token is checked against the RFC 8259 grammar and then turned
  * into a JSON string holding its exact text (so 1.50 stays "1.50" and
  * integers beyond 64 bits do not fail); JSON strings, true, false and
- * null stay what they are.
+ * null stay what they are.  So payload_get also returns a number as its
+ * text: a numeric event id or type is taken as written (the sender signed
+ * it; nothing is gained by refusing it).
  * Returns a new reference (json_decref it) or NULL with a short reason
  * (never payload content) in err.  Scratch copies are wiped.
  */
@@ -52,6 +55,8 @@ struct envbuf {
 	size_t	  eb_cap;
 	size_t	  eb_total;	/* sum of strlen of every var + 1 */
 	int	  eb_truncated;	/* a value was left out for size */
+	char	**eb_gone;	/* names left out for size: still taken */
+	size_t	  eb_ngone;
 };
 
 void	 envbuf_init(struct envbuf *);
@@ -75,10 +80,12 @@ void	 envbuf_free(struct envbuf *);
  * made '_'; array elements add their index (EVENT_DATA_HIT_TYPES_0) and
  * every array also adds <PATH>_LEN=<count>.  Strings as they are, numbers
  * as written, true/false, null as "".  An empty object adds nothing; a
- * string holding a NUL byte is left out (logged by name).
+ * string holding a NUL byte (possible only in a root that payload_parse
+ * did not make) is left out (logged by name).
  * Two paths giving one name: the first wins and the clash is logged with
  * log_warn (names only, never values).  Names longer than ENV_NAME_MAX are
- * skipped and logged.  Values left out for size set eb_truncated.
+ * skipped and logged.  Values left out for size set eb_truncated, and
+ * their names stay taken.
  * Returns 0, or -1 on allocation failure.
  */
 int	 flatten_payload(const json_t *root, struct envbuf *env);

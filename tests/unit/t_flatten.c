@@ -450,7 +450,10 @@ test_envbuf(void)
 	CHECK(envbuf_add(&eb, "BIG", big, ENV_VALUE_MAX + 1) == 1);
 	CHECK(eb.eb_truncated);
 	CHECK(env_get(&eb, "BIG") == NULL);
-	CHECK(envbuf_add(&eb, "BIG", big, ENV_VALUE_MAX) == 0);
+	/* The name stays taken (first wins), a fitting value fits. */
+	CHECK(envbuf_add(&eb, "BIG", big, 1) == 1);
+	CHECK(env_get(&eb, "BIG") == NULL);
+	CHECK(envbuf_add(&eb, "BIG2", big, ENV_VALUE_MAX) == 0);
 	envbuf_free(&eb);
 
 	/* Total: fill to exactly ENV_TOTAL_MAX, then one byte more fails. */
@@ -462,7 +465,7 @@ test_envbuf(void)
 	total = ENV_TOTAL_MAX - eb.eb_total - 7;	/* "R0000=" + NUL */
 	CHECK(envbuf_add(&eb, "R0000", big, total + 1) == 1);
 	CHECK(eb.eb_truncated);
-	CHECK(envbuf_add(&eb, "R0000", big, total) == 0);
+	CHECK(envbuf_add(&eb, "R0001", big, total) == 0);
 	CHECK(eb.eb_total == ENV_TOTAL_MAX);
 	CHECK(envbuf_add(&eb, "S", "", 0) == 1);
 	envbuf_free(&eb);
@@ -561,6 +564,52 @@ test_long_and_big(void)
 	free(s);
 }
 
+/*
+ * A name exactly ENV_NAME_MAX long ("EVENT_" + 250) whose children would
+ * pass it: they are skipped, nothing is written past the name buffer.
+ */
+static void
+test_name_at_limit(void)
+{
+	struct envbuf	 eb;
+	char		 key[251], s[1200];
+
+	memset(key, 'a', 250);
+	key[250] = '\0';
+	snprintf(s, sizeof(s), "{\"%s\":{\"b\":1,\"%.*s\":2},\"%.*sz\":[],"
+	    "\"%.*sy\":\"v\",\"ok\":1}", key, 600 - 400, key, 249, key, 249,
+	    key);
+	capture_start("limit");
+	flatten_str(s, &eb);
+	(void)capture_end("limit");
+	CHECK(env_is(&eb, "EVENT_OK", "1"));
+	CHECK(eb.eb_count == 2);	/* EVENT_OK and EVENT_aaa..y (256) */
+	envbuf_free(&eb);
+}
+
+/* A name whose first value was left out for size is still taken. */
+static void
+test_first_wins_when_left_out(void)
+{
+	struct envbuf	 eb;
+	char		*s, *log;
+	size_t		 len = ENV_VALUE_MAX + 128, o;
+
+	CHECK((s = malloc(len)) != NULL);
+	o = (size_t)snprintf(s, len, "{\"a_b\":\"");
+	memset(s + o, 'x', ENV_VALUE_MAX + 1);
+	o += ENV_VALUE_MAX + 1;
+	snprintf(s + o, len - o, "\",\"a\":{\"b\":\"second\"}}");
+	capture_start("leftout");
+	flatten_str(s, &eb);
+	log = capture_end("leftout");
+	CHECK(eb.eb_truncated);
+	CHECK(env_get(&eb, "EVENT_A_B") == NULL);
+	CHECK(strstr(log, "second") == NULL);
+	envbuf_free(&eb);
+	free(s);
+}
+
 /* Roots that do not come from payload_parse: NUL bytes, real numbers. */
 static void
 test_foreign_root(void)
@@ -598,6 +647,8 @@ main(void)
 	log_set_level(LOG_DEBUG);
 	test_example();
 	test_kayle_vector();
+	test_name_at_limit();
+	test_first_wins_when_left_out();
 	test_numbers();
 	test_strings_survive();
 	test_depth();
