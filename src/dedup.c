@@ -738,9 +738,20 @@ finish_txn(struct dedup *d, const struct dedup_key *k, int success,
 		r.dr_first_seen = now;
 		r.dr_attempts = 1;
 	} else if (r.dr_state != DEDUP_STATE_RUNNING ||
-	    r.dr_pid != (int32_t)getpid())
+	    r.dr_pid != (int32_t)getpid()) {
+		/*
+		 * Another process took the record over (ours looked stale).
+		 * Never undo its work: "done" is never downgraded, and its
+		 * "running" is replaced only by our success, as done, which
+		 * is the truth that retries must see.
+		 */
 		dedup_log(LOG_WARN, "dedup: finishing a record another "
 		    "process took over", k, 0);
+		if (r.dr_state == DEDUP_STATE_DONE || !success) {
+			res = 0;
+			goto out;
+		}
+	}
 	r.dr_state = success ? DEDUP_STATE_DONE : DEDUP_STATE_FAILED;
 	r.dr_exit = exit_code;
 	r.dr_updated = now;

@@ -73,9 +73,12 @@ int	 dedup_claim(struct dedup *, const char *endpoint, const char *id,
 
 /*
  * dedup_finish: stores done (success != 0) or failed with exit_code and
- * now, keeping first_seen and attempts.  Then prunes up to
- * DEDUP_PRUNE_BATCH records older than now - retention (its own txn;
- * failure there is only logged).  Returns 0 or -1 (logged).
+ * now, keeping first_seen and attempts.  If another process took the
+ * record over meanwhile, its work is not undone: a done record stays
+ * done, and its running record is replaced only by our success (as
+ * done).  Then prunes up to DEDUP_PRUNE_BATCH records older than now -
+ * retention (its own txn; failure there is only logged).  Returns 0 or
+ * -1 (logged).
  */
 int	 dedup_finish(struct dedup *, const char *endpoint, const char *id,
 	    size_t idlen, int success, int exit_code, int64_t now,

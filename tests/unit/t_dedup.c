@@ -241,6 +241,52 @@ t_live_stale(void)
 	dedup_close(d);
 }
 
+/*
+ * A finish never undoes another process's work: a "done" written by the
+ * process that took over a stale record stays done when the first
+ * process's hook then fails, and a live taker's "running" is not
+ * replaced by our failure (only by our success, as done).
+ */
+static void
+t_finish_foreign(void)
+{
+	struct dedup_record	 r;
+	struct dedup		*d, *d2;
+	char			 dir[PATH_MAX];
+	const char		*ids[] = { "taken" };
+	unsigned		 att;
+	int64_t			 t = now_s(), later = t + STALE + 1;
+	pid_t			 pid;
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	CHECK(claim(d, EP, "slow", t, &att) == DEDUP_CLAIMED);
+	CHECK((pid = fork()) != -1);
+	if (pid == 0) {
+		if (dedup_open(dir, MAPSIZE, &d2) == -1 ||
+		    claim(d2, EP, "slow", later, &att) != DEDUP_CLAIMED ||
+		    finish(d2, EP, "slow", 1, 0, later) != 0)
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(xwait(pid) == 0);
+	CHECK(finish(d, EP, "slow", 0, 1, later) == 0);
+	CHECK(get(d, EP, "slow", &r) == 0 && r.dr_state == DEDUP_STATE_DONE);
+	CHECK(r.dr_exit == 0 && r.dr_attempts == 2);
+	CHECK(claim(d, EP, "slow", later, &att) == DEDUP_DONE);
+
+	CHECK(claim(d, EP, "taken", t, &att) == DEDUP_CLAIMED);
+	pid = holder(dir, ids, 1, later);
+	CHECK(finish(d, EP, "taken", 0, 1, later) == 0);
+	CHECK(get(d, EP, "taken", &r) == 0);
+	CHECK(r.dr_state == DEDUP_STATE_RUNNING && r.dr_pid == (int32_t)pid);
+	CHECK(claim(d, EP, "taken", later, &att) == DEDUP_BUSY);
+	CHECK(finish(d, EP, "taken", 1, 0, later) == 0);
+	CHECK(get(d, EP, "taken", &r) == 0 && r.dr_state == DEDUP_STATE_DONE);
+	holder_kill(pid);
+	CHECK(xwait(pid) == 128 + SIGKILL);
+	dedup_close(d);
+}
+
 /* Writes key -> val with plain LMDB, as a foreign or older writer would. */
 static void
 raw_put(const char *dir, const void *key, size_t klen, const void *val,
@@ -732,6 +778,7 @@ main(void)
 	t_basic();
 	t_live_stale();
 	t_pid_reuse();
+	t_finish_foreign();
 	t_concurrent();
 	t_modes();
 	t_bounds();
