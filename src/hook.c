@@ -68,7 +68,8 @@ struct hook_io {
 	int			 io_outfd;
 	int			 io_pidfd;
 	pid_t			 io_pid;
-	int			 io_exited;
+	int			 io_exited;	/* reaped, or cannot be */
+	int			 io_leader_dead;	/* exited, unreaped */
 	long long		 io_term_at;	/* ms, CLOCK_MONOTONIC */
 	long long		 io_kill_at;
 	int			 io_signalled;	/* 0, SIGTERM or SIGKILL sent */
@@ -340,14 +341,16 @@ child_started(int fd, const struct hook_io *io, const char *path,
 	return 0;
 }
 
-static void
+/* 0 when *status holds the child's status, -1 when it cannot be known. */
+static int
 reap(pid_t pid, int *status)
 {
 	while (waitpid(pid, status, 0) == -1)
 		if (errno != EINTR) {
 			log_error("hook: waitpid: %s", strerror(errno));
-			break;
+			return -1;
 		}
+	return 0;
 }
 
 static int
@@ -489,6 +492,9 @@ wait_ms(const struct hook_io *io, long long now)
 {
 	long long	 ms = -1;
 
+	/* Exited and its KILL sent (or never needed): reap now. */
+	if (io->io_leader_dead && io->io_signalled != SIGTERM)
+		return 0;
 	if (io->io_signalled == 0)
 		ms = io->io_term_at - now;
 	else if (io->io_signalled == SIGTERM)
@@ -502,23 +508,38 @@ wait_ms(const struct hook_io *io, long long now)
 	return (int)ms;
 }
 
+/* 1 when the hook process has exited; it is not reaped here. */
+static int
+leader_exited(struct hook_io *io, const struct pollfd *pidpfd)
+{
+	siginfo_t	 si;
+
+	if (io->io_pidfd != -1)
+		return pidpfd->revents != 0;
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, (id_t)io->io_pid, &si,
+	    WEXITED | WNOHANG | WNOWAIT) == -1)
+		if (errno != EINTR)
+			return 1;	/* ECHILD: nothing left to wait for */
+	return si.si_pid == io->io_pid;
+}
+
+/*
+ * After a timeout the process group gets its SIGKILL at kill_at even if
+ * the hook itself died of the SIGTERM: a child that ignores TERM must not
+ * outlive it.  Until then the hook stays an unreaped zombie, which keeps
+ * its pid, and so the group id, from being reused.
+ */
 static void
 exit_check(struct hook_io *io, const struct pollfd *pidpfd)
 {
-	pid_t	 r;
-
-	if (io->io_pidfd != -1) {
-		if (pidpfd->revents != 0) {
-			reap(io->io_pid, &io->io_res->hr_status);
-			io->io_exited = 1;
-		}
+	if (!io->io_leader_dead && !leader_exited(io, pidpfd))
 		return;
-	}
-	do
-		r = waitpid(io->io_pid, &io->io_res->hr_status, WNOHANG);
-	while (r == -1 && errno == EINTR);
-	if (r != 0)
-		io->io_exited = 1;	/* -1 (ECHILD) cannot be waited for */
+	io->io_leader_dead = 1;
+	if (io->io_signalled == SIGTERM)
+		return;		/* timeout_check sends the KILL */
+	io->io_res->hr_reaped = reap(io->io_pid, &io->io_res->hr_status) == 0;
+	io->io_exited = 1;
 }
 
 /*
@@ -540,7 +561,8 @@ io_loop(struct hook_io *io)
 		pfd[0].events = POLLOUT;
 		pfd[1].fd = io->io_outfd;
 		pfd[1].events = POLLIN;
-		pfd[2].fd = io->io_pidfd;
+		/* An exited hook's pidfd stays readable: not polled again. */
+		pfd[2].fd = io->io_leader_dead ? -1 : io->io_pidfd;
 		pfd[2].events = POLLIN;
 		for (i = 0; i < 3; i++)
 			pfd[i].revents = 0;
@@ -579,7 +601,7 @@ hook_parent(struct hook_io *io, int errfd, const char *path,
 
 	(void)setpgid(io->io_pid, io->io_pid);	/* either side may win */
 	if (!child_started(errfd, io, path, dir)) {
-		reap(io->io_pid, &res->hr_status);
+		res->hr_reaped = reap(io->io_pid, &res->hr_status) == 0;
 		return;
 	}
 	res->hr_started = 1;
@@ -587,7 +609,7 @@ hook_parent(struct hook_io *io, int errfd, const char *path,
 	    set_nonblock(io->io_outfd) == -1) {
 		log_error("hook: fcntl: %s", strerror(errno));
 		(void)kill(-io->io_pid, SIGKILL);
-		reap(io->io_pid, &res->hr_status);
+		res->hr_reaped = reap(io->io_pid, &res->hr_status) == 0;
 		return;
 	}
 	io->io_pidfd = pidfd_get(io->io_pid);
@@ -595,7 +617,7 @@ hook_parent(struct hook_io *io, int errfd, const char *path,
 		close_fd(&io->io_infd);
 	if (io_loop(io) == -1) {
 		(void)kill(-io->io_pid, SIGKILL);
-		reap(io->io_pid, &res->hr_status);
+		res->hr_reaped = reap(io->io_pid, &res->hr_status) == 0;
 	}
 	io_finish(io);
 }
@@ -665,14 +687,15 @@ fail:
 int
 hook_succeeded(const struct hook_result *res)
 {
-	return res->hr_started && !res->hr_timed_out &&
+	/* An exit status never read is not a success. */
+	return res->hr_started && res->hr_reaped && !res->hr_timed_out &&
 	    WIFEXITED(res->hr_status) && WEXITSTATUS(res->hr_status) == 0;
 }
 
 int
 hook_exit_code(const struct hook_result *res)
 {
-	if (!res->hr_started)
+	if (!res->hr_started || !res->hr_reaped)
 		return -1;
 	if (WIFEXITED(res->hr_status))
 		return WEXITSTATUS(res->hr_status);

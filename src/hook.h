@@ -24,7 +24,8 @@ int	 hook_find(const char *dir, const char *event_type, char *path,
 struct hook_result {
 	int	 hr_started;	/* 0: exec failed, see hr_errno */
 	int	 hr_errno;
-	int	 hr_status;	/* waitpid(2) status */
+	int	 hr_status;	/* waitpid(2) status, when hr_reaped */
+	int	 hr_reaped;	/* 0: status unknown, counted as failure */
 	int	 hr_timed_out;	/* killed after the timeout */
 	size_t	 hr_output;	/* bytes of stdout+stderr captured */
 	long	 hr_ms;		/* wall time */
@@ -62,7 +63,8 @@ int	 hook_succeeded(const struct hook_result *res);
 
 /*
  * hook_exit_code: a number for logs and the dedup record: the exit status
- * (0..255), 128+signal when killed by a signal, -1 when it never started.
+ * (0..255), 128+signal when killed by a signal, -1 when it never started
+ * or its status could not be read.
  */
 int	 hook_exit_code(const struct hook_result *res);
 

@@ -398,6 +398,8 @@ read_pids(pid_t *hook, pid_t *bg)
 	*bg = (pid_t)b;
 }
 
+static int	 reap_within(pid_t, int *, int);
+
 static void
 test_timeout(void)
 {
@@ -428,6 +430,24 @@ test_timeout(void)
 	read_pids(&hook, &bg);
 	/* The whole group got it: the orphaned sleep came to us, killed. */
 	CHECK(waitpid(bg, &st, 0) == bg);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	/*
+	 * The hook dies of TERM, a child that ignores TERM lives on: the
+	 * group still gets its KILL after the grace.
+	 */
+	write_file("leader", "#!/bin/sh\n(trap '' TERM; exec sleep 30) &\n"
+	    "echo $$ $! > \"$OUT\"\nsleep 30\n", 0755);
+	run_env("leader", std_envp, NULL, 0, 1, &res);
+	CHECK(res.hr_timed_out && WIFSIGNALED(res.hr_status));
+	CHECK(WTERMSIG(res.hr_status) == SIGTERM);
+	CHECK(res.hr_ms >= 900 + HOOK_KILL_GRACE * 1000 &&
+	    res.hr_ms < 4000 + HOOK_KILL_GRACE * 1000);
+	read_pids(&hook, &bg);
+	if (!reap_within(bg, &st, 1000)) {
+		(void)kill(bg, SIGKILL);
+		CHECK(!"a TERM-proof child outlived the timed-out hook");
+	}
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
