@@ -364,9 +364,8 @@ serve(struct request *rq)
 		pc->pc_dedup = g.dedup;
 		pc->pc_home = g.home;
 		pc->pc_clock = clock_now;
-		pipeline_handle(pc, rq, &oc);
+		pipeline_handle(pc, rq, &oc);	/* reads and wipes the body */
 	}
-	request_free_body(rq);
 	status = responses[oc.oc_result].status;
 	(void)request_respond(rq, status, responses[oc.oc_result].reason,
 	    responses[oc.oc_result].header, responses[oc.oc_result].word);
