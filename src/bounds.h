@@ -17,6 +17,7 @@
 /* Request parameters (CGI environment / FastCGI params). */
 #define SIGHDR_MAX		1024	/* a signature header's value */
 #define DELIVERY_ID_MAX		128	/* X-Kayle-Delivery-Id etc., logged */
+#define SIG_ID_MAX		256	/* webhook-id (Standard Webhooks) */
 #define PATH_INFO_MAX		256
 #define CONTENT_LENGTH_DIGITS	20
 

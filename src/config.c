@@ -33,7 +33,8 @@ enum {
 	K_STATE_DIR = 1 << 0, K_HOOKS_DIR = 1 << 1, K_MAX_BODY = 1 << 2,
 	K_HOOK_TIMEOUT = 1 << 3, K_RETENTION = 1 << 4, K_LOG_LEVEL = 1 << 5,
 	K_USER = 1 << 6, K_PROVIDER = 1 << 7, K_SECRET_FILE = 1 << 8,
-	K_TOLERANCE = 1 << 9, K_DECRYPTION_KEY = 1 << 10
+	K_TOLERANCE = 1 << 9, K_DECRYPTION_KEY = 1 << 10,
+	K_LEGACY = 1 << 11
 };
 
 struct parse_state {
@@ -47,6 +48,8 @@ struct parse_state {
 	char		 ps_section[CONFIG_LINE_MAX];
 	unsigned	 ps_seen;	/* keys given in the current section */
 	unsigned	 ps_ep_seen[ENDPOINTS_MAX];
+	char		*ps_secret_path[ENDPOINTS_MAX];	/* loaded at the end */
+	int		 ps_secret_line[ENDPOINTS_MAX];
 	unsigned	 ps_seen_global;
 	int		 ps_in_global;
 	int		 ps_bad_section;
@@ -217,9 +220,55 @@ out:
 	return rv;
 }
 
-/* One secret per line; blank lines and lines starting with '#' skipped. */
+/*
+ * One secret: the line itself, or what the provider makes of it (the
+ * base64-decoded bytes of a Standard Webhooks "whsec_" secret).
+ */
+static int
+add_secret(struct parse_state *ps, int line, struct endpoint *ep,
+    const char *path, const uint8_t *s, size_t len)
+{
+	uint8_t	 key[SECRET_LEN_MAX];
+	size_t	 klen = len;
+	int	 rv = -1;
+
+	if (memchr(s, '\0', len) != NULL || len > SECRET_LEN_MAX) {
+		cerr(ps, line, "secret_file", "%s: a secret is longer than %d "
+		    "bytes or holds a NUL byte", path, SECRET_LEN_MAX);
+		return -1;
+	}
+	if (ep->ep_nsecrets == SECRETS_MAX) {
+		cerr(ps, line, "secret_file", "%s: more than %d secrets",
+		    path, SECRETS_MAX);
+		return -1;
+	}
+	if (ep->ep_provider->pv_secret == NULL)
+		memcpy(key, s, len);
+	else if (ep->ep_provider->pv_secret(s, len, key, sizeof(key),
+	    &klen) == -1) {
+		cerr(ps, line, "secret_file", "%s: not a %s secret (whsec_ "
+		    "and base64)", path, ep->ep_provider->pv_name);
+		goto out;
+	}
+	if ((ep->ep_secrets[ep->ep_nsecrets].s_buf = malloc(klen)) == NULL) {
+		cerr(ps, line, "secret_file", "out of memory");
+		goto out;
+	}
+	memcpy(ep->ep_secrets[ep->ep_nsecrets].s_buf, key, klen);
+	ep->ep_secrets[ep->ep_nsecrets++].s_len = klen;
+	rv = 0;
+out:
+	explicit_bzero(key, sizeof(key));
+	return rv;
+}
+
+/*
+ * One secret per line; blank lines and lines starting with '#' skipped.
+ * Loaded once the section is read, when its provider is known.
+ */
 static void
-load_secrets(struct parse_state *ps, struct endpoint *ep, const char *path)
+load_secrets(struct parse_state *ps, int line, struct endpoint *ep,
+    const char *path)
 {
 	uint8_t	 buf[SECRET_FILE_MAX + 1];
 	char	 err[LOG_LINE_MAX / 2];
@@ -228,7 +277,7 @@ load_secrets(struct parse_state *ps, struct endpoint *ep, const char *path)
 
 	if (config_read_private(path, buf, sizeof(buf), &len, err,
 	    sizeof(err)) == -1) {
-		cerr(ps, ps->ps_line, "secret_file", "%s", err);
+		cerr(ps, line, "secret_file", "%s", err);
 		return;
 	}
 	while (off < len) {
@@ -243,32 +292,12 @@ load_secrets(struct parse_state *ps, struct endpoint *ep, const char *path)
 			e--;
 		if (b == e || buf[b] == '#')
 			continue;
-		if (memchr(buf + b, '\0', e - b) != NULL ||
-		    e - b > SECRET_LEN_MAX) {
-			cerr(ps, ps->ps_line, "secret_file", "%s: a secret "
-			    "is longer than %d bytes or holds a NUL byte",
-			    path, SECRET_LEN_MAX);
-			bad = 1;
+		if ((bad = add_secret(ps, line, ep, path, buf + b, e - b)) ==
+		    -1)
 			break;
-		}
-		if (ep->ep_nsecrets == SECRETS_MAX) {
-			cerr(ps, ps->ps_line, "secret_file", "%s: more than "
-			    "%d secrets", path, SECRETS_MAX);
-			bad = 1;
-			break;
-		}
-		ep->ep_secrets[ep->ep_nsecrets].s_buf = malloc(e - b);
-		if (ep->ep_secrets[ep->ep_nsecrets].s_buf == NULL) {
-			cerr(ps, ps->ps_line, "secret_file", "out of memory");
-			bad = 1;
-			break;
-		}
-		memcpy(ep->ep_secrets[ep->ep_nsecrets].s_buf, buf + b, e - b);
-		ep->ep_secrets[ep->ep_nsecrets++].s_len = e - b;
 	}
 	if (!bad && ep->ep_nsecrets == 0)
-		cerr(ps, ps->ps_line, "secret_file", "%s holds no secret",
-		    path);
+		cerr(ps, line, "secret_file", "%s holds no secret", path);
 	explicit_bzero(buf, sizeof(buf));
 }
 
@@ -426,21 +455,29 @@ endpoint_key(struct parse_state *ps, const char *key, const char *value)
 {
 	struct endpoint	*ep = ps->ps_ep;
 	unsigned	*seen = &ps->ps_seen;
-	char		*path;
 	long long	 v;
+	size_t		 i;
 
 	if (strcmp(key, "provider") == 0) {
 		if (once(ps, seen, K_PROVIDER, key) != 0)
 			return;
 		if ((ep->ep_provider = provider_find(value)) == NULL)
 			cerr(ps, ps->ps_line, key, "unknown provider \"%s\" "
-			    "(known: kayle)", value);
+			    "(known: %s)", value, provider_names);
 	} else if (strcmp(key, "secret_file") == 0) {
 		if (once(ps, seen, K_SECRET_FILE, key) != 0)
 			return;
-		if ((path = resolve_path(ps, key, value)) != NULL)
-			load_secrets(ps, ep, path);
-		free(path);
+		i = (size_t)(ep - ps->ps_cf->cf_endpoints);
+		ps->ps_secret_path[i] = resolve_path(ps, key, value);
+		ps->ps_secret_line[i] = ps->ps_line;
+	} else if (strcmp(key, "legacy_signature") == 0) {
+		if (once(ps, seen, K_LEGACY, key) != 0)
+			return;
+		if (strcmp(value, "yes") == 0)
+			ep->ep_legacy = 1;
+		else if (strcmp(value, "no") != 0)
+			cerr(ps, ps->ps_line, key, "\"%s\" is not yes or no",
+			    value);
 	} else if (strcmp(key, "decryption_key") == 0) {
 		*seen |= K_DECRYPTION_KEY;
 		load_key(ps, ep, value);
@@ -570,10 +607,11 @@ line_reader(char *str, int num, void *stream)
 static void
 check_endpoints(struct parse_state *ps)
 {
-	struct config	*cf = ps->ps_cf;
-	struct endpoint	*ep;
-	unsigned	 seen;
-	size_t		 i;
+	struct config		*cf = ps->ps_cf;
+	struct endpoint		*ep;
+	const struct provider	*pv;
+	unsigned		 seen;
+	size_t			 i;
 
 	if (ps->ps_ep != NULL)
 		ps->ps_ep_seen[ps->ps_ep - cf->cf_endpoints] = ps->ps_seen;
@@ -591,6 +629,18 @@ check_endpoints(struct parse_state *ps)
 		if (!(seen & K_SECRET_FILE))
 			cerr(ps, ep->ep_line, "secret_file", "missing from "
 			    "[endpoint %s]", ep->ep_name);
+		else if (ep->ep_provider != NULL && ps->ps_secret_path[i])
+			load_secrets(ps, ps->ps_secret_line[i], ep,
+			    ps->ps_secret_path[i]);
+		if (ep->ep_provider == NULL)
+			continue;
+		pv = ep->ep_provider;
+		if ((seen & K_LEGACY) && !pv->pv_legacy_ok)
+			cerr(ps, ep->ep_line, "legacy_signature", "provider %s "
+			    "has no legacy signature", pv->pv_name);
+		if ((seen & K_DECRYPTION_KEY) && !pv->pv_encrypted)
+			cerr(ps, ep->ep_line, "decryption_key", "provider %s "
+			    "sends no encrypted bodies", pv->pv_name);
 		if (ep->ep_provider != NULL && ep->ep_provider->pv_encrypted &&
 		    !(seen & K_DECRYPTION_KEY))
 			cerr(ps, ep->ep_line, "decryption_key", "[endpoint %s] "
@@ -680,6 +730,7 @@ config_load(const char *path, struct config **cfgp)
 	struct parse_state	 ps;
 	struct config		*cf;
 	struct stat		 st;
+	size_t			 i;
 	int			 rv;
 
 	*cfgp = NULL;
@@ -712,6 +763,8 @@ config_load(const char *path, struct config **cfgp)
 	else if (rv < 0)
 		cerr(&ps, 0, "read", "cannot read the file");
 	check_endpoints(&ps);
+	for (i = 0; i < ENDPOINTS_MAX; i++)
+		free(ps.ps_secret_path[i]);
 	if (ps.ps_errors > 0) {
 		log_error("%s: %d problem%s, config not loaded", path,
 		    ps.ps_errors, ps.ps_errors == 1 ? "" : "s");

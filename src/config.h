@@ -27,6 +27,7 @@ struct endpoint {
 	struct jwe_key		 ep_keys[KEYS_MAX];
 	size_t			 ep_nkeys;
 	unsigned		 ep_tolerance;
+	int			 ep_legacy;	/* legacy_signature = yes */
 	char			*ep_hooks_dir;	/* own, or the [idhook] one */
 	int			 ep_line;	/* of its [endpoint] header */
 };

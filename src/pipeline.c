@@ -78,6 +78,18 @@ bound(struct pipeline_ctx *pc, struct request *rq, struct outcome *oc)
 	return NULL;
 }
 
+/* The first of names that is present in the request, or NULL. */
+static const char *
+first_param(struct request *rq, const char *const *names)
+{
+	const char	*v;
+
+	for (; *names != NULL; names++)
+		if ((v = request_param(rq->rq_params, *names, NULL)) != NULL)
+			return v;
+	return NULL;
+}
+
 /* The sender's delivery id is unsigned: kept only if it looks sane. */
 static void
 delivery_id(const struct endpoint *ep, struct request *rq,
@@ -86,11 +98,8 @@ delivery_id(const struct endpoint *ep, struct request *rq,
 	const char	*d;
 	size_t		 n;
 
-	if (ep->ep_provider->pv_delivery_param == NULL)
-		return;
-	d = request_param(rq->rq_params, ep->ep_provider->pv_delivery_param,
-	    NULL);
-	if (d == NULL)
+	if ((d = first_param(rq, ep->ep_provider->pv_delivery_params)) ==
+	    NULL)
 		return;
 	n = strlen(d);
 	if (n > 0 && n <= DELIVERY_ID_MAX && strspn(d, "abcdefghijklmnopqrstu"
@@ -114,6 +123,7 @@ open_body(const struct endpoint *ep, struct request *rq, int64_t now,
 	in.pi_nsecrets = ep->ep_nsecrets;
 	in.pi_now = now;
 	in.pi_tolerance = ep->ep_tolerance;
+	in.pi_legacy = ep->ep_legacy;
 	if ((rv = ep->ep_provider->pv_verify(&in)) != SIG_OK) {
 		set(oc, rv == SIG_ERR_INTERNAL ? PR_ERROR : PR_BAD_SIGNATURE,
 		    rv == SIG_ERR_INTERNAL ? LOG_ERROR : LOG_WARN,
@@ -150,15 +160,19 @@ open_body(const struct endpoint *ep, struct request *rq, int64_t now,
 	return -1;
 }
 
-/* Step 4: event type and id.  A missing id is the payload's SHA-256. */
+/*
+ * Step 4: the event type, and the id: the first payload path the provider
+ * names, else its first id parameter, else the payload's SHA-256.
+ */
 static int
-identify(const struct endpoint *ep, const json_t *root, const uint8_t *pt,
-    size_t ptlen, struct outcome *oc)
+identify(const struct endpoint *ep, struct request *rq, const json_t *root,
+    const uint8_t *pt, size_t ptlen, struct outcome *oc)
 {
 	const struct provider	*pv = ep->ep_provider;
+	const char *const	*path;
 	unsigned char		 md[SHA256_DIGEST_LENGTH];
-	const char		*v;
-	size_t			 n, i;
+	const char		*v = NULL;
+	size_t			 n = 0, i;
 
 	v = payload_get(root, pv->pv_type_path, &n);
 	if (v == NULL || !event_type_valid(v, n)) {
@@ -168,7 +182,11 @@ identify(const struct endpoint *ep, const json_t *root, const uint8_t *pt,
 	}
 	memcpy(oc->oc_event, v, n);
 	oc->oc_event[n] = '\0';
-	v = payload_get(root, pv->pv_id_path, &n);
+	for (v = NULL, path = pv->pv_id_paths; v == NULL && *path != NULL;
+	    path++)
+		v = payload_get(root, *path, &n);
+	if (v == NULL && (v = first_param(rq, pv->pv_id_params)) != NULL)
+		n = strlen(v);
 	if (v != NULL && (n == 0 || n > EVENT_ID_MAX ||
 	    memchr(v, '\0', n) != NULL)) {
 		set(oc, PR_BAD_PAYLOAD, LOG_WARN, "invalid event id");
@@ -391,7 +409,7 @@ pipeline_handle(struct pipeline_ctx *pc, struct request *rq,
 		log_debug("endpoint %s: %s", ep->ep_name, err);
 		goto out;
 	}
-	if (identify(ep, root, pt, ptlen, oc) == -1)
+	if (identify(ep, rq, root, pt, ptlen, oc) == -1)
 		goto out;
 	dedup_and_act(pc, ep, root, pt, ptlen, oc);
 out:

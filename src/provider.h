@@ -2,9 +2,10 @@
  * provider.h: what distinguishes one webhook sender from another, as data.
  *
  * A provider says where its signature is and how it is checked, whether
- * the body is encrypted, and where the event type and event id are in the
- * payload.  The pipeline (pipeline.c) is the same for every sender; adding
- * one means one provider_<name>.c with a struct provider and its tests.
+ * the body is encrypted, and where the event type and event id are.  The
+ * pipeline (pipeline.c) is the same for every sender; adding one means
+ * one provider_<name>.c with a struct provider, a line in provider.c,
+ * and its tests.
  */
 #ifndef IDHOOK_PROVIDER_H
 #define IDHOOK_PROVIDER_H
@@ -23,6 +24,7 @@ struct provider_input {
 	size_t		 pi_nsecrets;
 	int64_t		 pi_now;
 	unsigned	 pi_tolerance;
+	int		 pi_legacy;	/* endpoint's legacy_signature = yes */
 };
 
 struct provider {
@@ -32,16 +34,33 @@ struct provider {
 	 * once (servers fold X_Foo and X-Foo into one name).  NULL-ended.
 	 */
 	const char *const *pv_sig_params;
-	/* Parameter with the sender's delivery id (unsigned), or NULL. */
-	const char	*pv_delivery_param;
+	/* Parameters with the sender's delivery id, first present wins. */
+	const char *const *pv_delivery_params;
 	int		 pv_encrypted;		/* body is a compact JWE */
 	const char	*pv_type_path;		/* payload path of the type */
-	const char	*pv_id_path;		/* payload path of the id */
+	/*
+	 * The event id: the first of these payload paths that is present,
+	 * else the first of these parameters, else the payload's SHA-256.
+	 */
+	const char *const *pv_id_paths;
+	const char *const *pv_id_params;
+	int		 pv_legacy_ok;		/* legacy_signature allowed */
 	/* Returns SIG_OK or a SIG_ERR_* (sig.h). */
 	int		(*pv_verify)(const struct provider_input *);
+	/*
+	 * Turns one secret_file line into the HMAC key (out, at most outsz
+	 * bytes); NULL: the line itself is the key.  0, or -1 if invalid.
+	 */
+	int		(*pv_secret)(const uint8_t *line, size_t len,
+			    uint8_t *out, size_t outsz, size_t *outlen);
 };
 
 extern const struct provider provider_kayle;
+extern const struct provider provider_verifa;
+extern const struct provider provider_standard;
+
+/* "kayle, verifa, standard", for error messages. */
+extern const char provider_names[];
 
 /* The provider called name, or NULL. */
 const struct provider *provider_find(const char *name);

@@ -17,6 +17,11 @@
 static const char *const kayle_sig_params[] = {
 	"HTTP_X_KAYLE_SIGNATURE", NULL
 };
+static const char *const kayle_delivery_params[] = {
+	"HTTP_X_KAYLE_DELIVERY_ID", NULL
+};
+static const char *const kayle_id_paths[] = { "metadata.event_id", NULL };
+static const char *const no_params[] = { NULL };
 
 static int
 kayle_verify(const struct provider_input *in)
@@ -32,24 +37,10 @@ kayle_verify(const struct provider_input *in)
 const struct provider provider_kayle = {
 	.pv_name = "kayle",
 	.pv_sig_params = kayle_sig_params,
-	.pv_delivery_param = "HTTP_X_KAYLE_DELIVERY_ID",
+	.pv_delivery_params = kayle_delivery_params,
 	.pv_encrypted = 1,
 	.pv_type_path = "type",
-	.pv_id_path = "metadata.event_id",
+	.pv_id_paths = kayle_id_paths,
+	.pv_id_params = no_params,
 	.pv_verify = kayle_verify,
 };
-
-static const struct provider *const providers[] = {
-	&provider_kayle,
-};
-
-const struct provider *
-provider_find(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
-		if (strcmp(providers[i]->pv_name, name) == 0)
-			return providers[i];
-	return NULL;
-}

@@ -1,11 +1,17 @@
 /*
- * sig.c: the "t=<unix seconds>,v1=<hex HMAC-SHA256>" signature scheme
- * (protocols/kayle.md "Signature").
+ * sig.c: HMAC-SHA256 webhook signatures over the raw body.  Three
+ * schemes share one core (a list of candidate MACs from the header, the
+ * MAC input as pieces, every secret against every candidate):
+ * - "t=<unix seconds>,v1=<hex>" over t "." body (protocols/kayle.md,
+ *   protocols/verifa.md "Signature");
+ * - Standard Webhooks: "v1,<base64>" entries over id "." t "." body
+ *   (protocols/standard-webhooks.md);
+ * - Verifa's legacy bare hex over the body alone.
  *
- * The header is parsed completely and the timestamp checked before any
- * MAC is computed, so a stale or garbled request costs no HMAC over a
- * large body.  The MAC input is fed to OpenSSL in three pieces (t, ".",
- * body): the body, which may be many MiB, is never copied.
+ * Headers are parsed completely and timestamps checked before any MAC
+ * is computed, so a stale or garbled request costs no HMAC over a large
+ * body.  The MAC input is fed to OpenSSL in pieces: the body, which may
+ * be many MiB, is never copied.
  */
 #include "compat.h"
 
@@ -23,16 +29,51 @@
 
 #define SIG_MAC_LEN	32	/* SHA-256 */
 #define SIG_HEX_LEN	(2 * SIG_MAC_LEN)
-/* Each v1 takes "v1=" + 64 hex + ",": no more fit into SIGHDR_MAX. */
-#define SIG_V1_MAX	(SIGHDR_MAX / (3 + SIG_HEX_LEN + 1) + 1)
+#define SIG_B64_LEN	44	/* padded base64 of 32 bytes */
+/*
+ * The shortest header entry that yields a candidate is "v1,<44 base64>"
+ * plus a separator (a t=,v1= item takes 68): no more fit into
+ * SIGHDR_MAX.
+ */
+#define SIG_CAND_MAX	(SIGHDR_MAX / (3 + SIG_B64_LEN + 1) + 1)
+#define SIG_PIECES_MAX	5	/* id "." t "." body */
 
+/* The MACs a header offers, decoded; any one matching is success. */
+struct sig_cand {
+	size_t		 sc_n;
+	uint8_t		 sc_mac[SIG_CAND_MAX][SIG_MAC_LEN];
+};
+
+/* The MAC input, in pieces fed to HMAC in order. */
+struct sig_msg {
+	size_t		 sm_n;
+	struct {
+		const uint8_t	*p;
+		size_t		 n;
+	}		 sm_piece[SIG_PIECES_MAX];
+};
+
+/* A parsed t=,v1= header. */
 struct sig_hdr {
 	const char	*sh_t;		/* t as received, for the MAC input */
 	size_t		 sh_tlen;
 	uint64_t	 sh_tval;
-	size_t		 sh_nv1;
-	uint8_t		 sh_v1[SIG_V1_MAX][SIG_MAC_LEN];
+	struct sig_cand	 sh_cand;
 };
+
+static void
+msg_add(struct sig_msg *m, const void *p, size_t n)
+{
+	m->sm_piece[m->sm_n].p = p;
+	m->sm_piece[m->sm_n].n = n;
+	m->sm_n++;
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
 static int
 hexval(unsigned char c)
@@ -48,7 +89,7 @@ hexval(unsigned char c)
 
 /* Exactly 64 hex digits, either case, into 32 bytes. */
 static int
-parse_v1(const char *v, size_t n, uint8_t out[SIG_MAC_LEN])
+parse_hex(const char *v, size_t n, uint8_t out[SIG_MAC_LEN])
 {
 	size_t	 i;
 	int	 hi, lo;
@@ -62,6 +103,64 @@ parse_v1(const char *v, size_t n, uint8_t out[SIG_MAC_LEN])
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
+	return 0;
+}
+
+/* RFC 4648 section 4 alphabet ("+/", not the URL-safe "-_"). */
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Standard base64, strictly: only the alphabet, at most two '=' and only
+ * at the end, and the unused bits of the last character zero (RFC 4648
+ * section 3.5), so that every byte string has one accepted encoding.
+ * Padding is required if need_pad, else optional, but never wrong.
+ * Decodes at most outsz bytes; -1 on anything else.
+ */
+static int
+b64_decode(const char *in, size_t n, int need_pad, uint8_t *out,
+    size_t outsz, size_t *outlen)
+{
+	size_t		 npad = 0, nchar, rem, i, o = 0;
+	uint32_t	 acc = 0;
+	int		 v, bits = 0;
+
+	while (npad < 2 && npad < n && in[n - 1 - npad] == '=')
+		npad++;
+	nchar = n - npad;
+	rem = nchar % 4;
+	/* With n % 4 == 0, one or two '=' leave exactly 3 or 2 chars. */
+	if (rem == 1 || ((npad > 0 || need_pad) && n % 4 != 0))
+		return -1;
+	if (nchar / 4 * 3 + (rem > 0 ? rem - 1 : 0) > outsz)
+		return -1;
+	for (i = 0; i < nchar; i++) {
+		if ((v = b64val((unsigned char)in[i])) < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1U << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		return -1;
+	*outlen = o;
 	return 0;
 }
 
@@ -87,61 +186,6 @@ parse_t(const char *v, size_t n, uint64_t *tp)
 	return 0;
 }
 
-/* One "key=value" item, already trimmed.  Unknown keys are ignored. */
-static int
-parse_item(struct sig_hdr *sh, const char *item, size_t n)
-{
-	const char	*eq, *v;
-	size_t		 klen, vlen;
-
-	if ((eq = memchr(item, '=', n)) == NULL)
-		return 0;
-	klen = (size_t)(eq - item);
-	v = eq + 1;
-	vlen = n - klen - 1;
-	if (klen == 1 && item[0] == 't') {
-		if (sh->sh_t != NULL || parse_t(v, vlen, &sh->sh_tval) == -1)
-			return -1;
-		sh->sh_t = v;
-		sh->sh_tlen = vlen;
-	} else if (klen == 2 && item[0] == 'v' && item[1] == '1') {
-		if (sh->sh_nv1 >= SIG_V1_MAX ||
-		    parse_v1(v, vlen, sh->sh_v1[sh->sh_nv1]) == -1)
-			return -1;
-		sh->sh_nv1++;
-	}
-	return 0;
-}
-
-static int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Splits on ',' and trims blanks around each item; empty items are skipped. */
-static int
-parse_header(const char *hdr, size_t hlen, struct sig_hdr *sh)
-{
-	const char	*p = hdr, *end = hdr + hlen, *comma, *b, *e;
-
-	memset(sh, 0, sizeof(*sh));
-	while (p < end) {
-		if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
-			comma = end;
-		for (b = p; b < comma && is_blank(*b); b++)
-			;
-		for (e = comma; e > b && is_blank(e[-1]); e--)
-			;
-		if (e > b && parse_item(sh, b, (size_t)(e - b)) == -1)
-			return -1;
-		p = comma + 1;
-	}
-	if (sh->sh_t == NULL || sh->sh_nv1 == 0)
-		return -1;
-	return 0;
-}
-
 /*
  * |now - t| > tolerance, computed in uint64_t so that no value of now
  * or t can overflow (t may be up to 10^19 - 1, now may be negative).
@@ -161,31 +205,36 @@ check_time(uint64_t t, int64_t now, unsigned tolerance)
 	return SIG_OK;
 }
 
-/* HMAC-SHA256(key = secret, t "." body) into out. */
+/* HMAC-SHA256(key = secret, the pieces of m in order) into out. */
 static int
-mac_tv1(EVP_MAC_CTX *ctx, const struct secret *s, const struct sig_hdr *sh,
-    const uint8_t *body, size_t blen, uint8_t out[SIG_MAC_LEN])
+mac_msg(EVP_MAC_CTX *ctx, const struct secret *s, const struct sig_msg *m,
+    uint8_t out[SIG_MAC_LEN])
 {
 	static char	 digest[] = "SHA256";
 	OSSL_PARAM	 params[2];
-	size_t		 outlen = 0;
+	size_t		 i, outlen = 0;
 
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, s->s_buf, s->s_len, params) ||
-	    !EVP_MAC_update(ctx, (const uint8_t *)sh->sh_t, sh->sh_tlen) ||
-	    !EVP_MAC_update(ctx, (const uint8_t *)".", 1) ||
-	    (blen > 0 && !EVP_MAC_update(ctx, body, blen)) ||
-	    !EVP_MAC_final(ctx, out, &outlen, SIG_MAC_LEN) ||
+	if (!EVP_MAC_init(ctx, s->s_buf, s->s_len, params))
+		return -1;
+	for (i = 0; i < m->sm_n; i++)
+		if (m->sm_piece[i].n > 0 && !EVP_MAC_update(ctx,
+		    m->sm_piece[i].p, m->sm_piece[i].n))
+			return -1;
+	if (!EVP_MAC_final(ctx, out, &outlen, SIG_MAC_LEN) ||
 	    outlen != SIG_MAC_LEN)
 		return -1;
 	return 0;
 }
 
-/* Any secret against any v1; every comparison is CRYPTO_memcmp. */
+/*
+ * Any secret against any candidate; every comparison is CRYPTO_memcmp.
+ * No candidate means nothing can match, and no MAC is computed.
+ */
 static int
-match_secrets(const struct sig_hdr *sh, const uint8_t *body, size_t blen,
+match_secrets(const struct sig_msg *m, const struct sig_cand *sc,
     const struct secret *secrets, size_t nsecrets)
 {
 	EVP_MAC		*mac = NULL;
@@ -194,6 +243,8 @@ match_secrets(const struct sig_hdr *sh, const uint8_t *body, size_t blen,
 	size_t		 i, j;
 	int		 rv = SIG_ERR_INTERNAL;
 
+	if (sc->sc_n == 0)
+		return SIG_ERR_MISMATCH;
 	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
 	    (ctx = EVP_MAC_CTX_new(mac)) == NULL)
 		goto fail;
@@ -202,12 +253,12 @@ match_secrets(const struct sig_hdr *sh, const uint8_t *body, size_t blen,
 		/* An empty key is a config error; never let it verify. */
 		if (secrets[i].s_len == 0)
 			continue;
-		if (mac_tv1(ctx, &secrets[i], sh, body, blen, out) == -1) {
+		if (mac_msg(ctx, &secrets[i], m, out) == -1) {
 			rv = SIG_ERR_INTERNAL;
 			break;
 		}
-		for (j = 0; j < sh->sh_nv1; j++)
-			if (CRYPTO_memcmp(out, sh->sh_v1[j], SIG_MAC_LEN) == 0)
+		for (j = 0; j < sc->sc_n; j++)
+			if (CRYPTO_memcmp(out, sc->sc_mac[j], SIG_MAC_LEN) == 0)
 				rv = SIG_OK;
 	}
  fail:
@@ -221,12 +272,63 @@ match_secrets(const struct sig_hdr *sh, const uint8_t *body, size_t blen,
 	return rv;
 }
 
+/* One "key=value" item, already trimmed.  Unknown keys are ignored. */
+static int
+tv1_item(struct sig_hdr *sh, const char *item, size_t n)
+{
+	struct sig_cand	*sc = &sh->sh_cand;
+	const char	*eq, *v;
+	size_t		 klen, vlen;
+
+	if ((eq = memchr(item, '=', n)) == NULL)
+		return 0;
+	klen = (size_t)(eq - item);
+	v = eq + 1;
+	vlen = n - klen - 1;
+	if (klen == 1 && item[0] == 't') {
+		if (sh->sh_t != NULL || parse_t(v, vlen, &sh->sh_tval) == -1)
+			return -1;
+		sh->sh_t = v;
+		sh->sh_tlen = vlen;
+	} else if (klen == 2 && item[0] == 'v' && item[1] == '1') {
+		if (sc->sc_n >= SIG_CAND_MAX ||
+		    parse_hex(v, vlen, sc->sc_mac[sc->sc_n]) == -1)
+			return -1;
+		sc->sc_n++;
+	}
+	return 0;
+}
+
+/* Splits on ',' and trims blanks around each item; empty items are skipped. */
+static int
+tv1_header(const char *hdr, size_t hlen, struct sig_hdr *sh)
+{
+	const char	*p = hdr, *end = hdr + hlen, *comma, *b, *e;
+
+	memset(sh, 0, sizeof(*sh));
+	while (p < end) {
+		if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
+			comma = end;
+		for (b = p; b < comma && is_blank(*b); b++)
+			;
+		for (e = comma; e > b && is_blank(e[-1]); e--)
+			;
+		if (e > b && tv1_item(sh, b, (size_t)(e - b)) == -1)
+			return -1;
+		p = comma + 1;
+	}
+	if (sh->sh_t == NULL || sh->sh_cand.sc_n == 0)
+		return -1;
+	return 0;
+}
+
 int
 sig_verify_tv1(const char *hdr, size_t hlen, const uint8_t *body,
     size_t blen, const struct secret *secrets, size_t nsecrets,
     int64_t now, unsigned tolerance)
 {
 	struct sig_hdr	 sh;
+	struct sig_msg	 m = { 0 };
 	int		 rv;
 
 	if (hdr == NULL)
@@ -235,13 +337,168 @@ sig_verify_tv1(const char *hdr, size_t hlen, const uint8_t *body,
 		log_debug("%s: signature header too long", __func__);
 		return SIG_ERR_MALFORMED;
 	}
-	if (parse_header(hdr, hlen, &sh) == -1) {
+	if (tv1_header(hdr, hlen, &sh) == -1) {
 		log_debug("%s: signature header unparseable", __func__);
 		return SIG_ERR_MALFORMED;
 	}
 	if ((rv = check_time(sh.sh_tval, now, tolerance)) != SIG_OK)
 		return rv;
-	return match_secrets(&sh, body, blen, secrets, nsecrets);
+	msg_add(&m, sh.sh_t, sh.sh_tlen);
+	msg_add(&m, ".", 1);
+	msg_add(&m, body, blen);
+	return match_secrets(&m, &sh.sh_cand, secrets, nsecrets);
+}
+
+/* webhook-id: it is signed and logged, so printable ASCII, no space. */
+static int
+std_id_ok(const char *id, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > SIG_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (id[i] < '!' || id[i] > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * One "<version>,<signature>" entry.  *seen is set when it has that
+ * shape.  Only v1 is used; other versions are skipped, as the spec asks
+ * of versions a receiver does not know.  XXX: v1a (Ed25519, whpk_ keys)
+ * is not implemented and skipped the same way, so a delivery signed
+ * with v1a alone fails as a mismatch.
+ */
+static int
+std_entry(struct sig_cand *sc, const char *e, size_t n, int *seen)
+{
+	const char	*comma;
+	uint8_t		 buf[SIGHDR_MAX / 4 * 3];	/* any v1 in a header */
+	size_t		 vlen, blen;
+
+	if ((comma = memchr(e, ',', n)) == NULL || comma == e)
+		return 0;
+	*seen = 1;
+	vlen = (size_t)(comma - e);
+	if (vlen != 2 || e[0] != 'v' || e[1] != '1')
+		return 0;
+	if (b64_decode(comma + 1, n - vlen - 1, 1, buf, sizeof(buf),
+	    &blen) == -1)
+		return -1;
+	if (blen != SIG_MAC_LEN)
+		return 0;
+	if (sc->sc_n >= SIG_CAND_MAX)
+		return -1;
+	memcpy(sc->sc_mac[sc->sc_n++], buf, SIG_MAC_LEN);
+	return 0;
+}
+
+/*
+ * Entries separated by runs of blanks.  A list without any entry of the
+ * "<version>,<signature>" shape is malformed rather than a mismatch:
+ * it cannot come from a sender that follows the spec.
+ */
+static int
+std_list(const char *sigs, size_t siglen, struct sig_cand *sc)
+{
+	const char	*p = sigs, *end = sigs + siglen, *e;
+	int		 seen = 0;
+
+	memset(sc, 0, sizeof(*sc));
+	while (p < end) {
+		for (; p < end && is_blank(*p); p++)
+			;
+		for (e = p; e < end && !is_blank(*e); e++)
+			;
+		if (e > p && std_entry(sc, p, (size_t)(e - p), &seen) == -1)
+			return -1;
+		p = e;
+	}
+	return seen ? 0 : -1;
+}
+
+int
+sig_verify_standard(const char *id, size_t idlen, const char *ts,
+    size_t tslen, const char *sigs, size_t siglen, const uint8_t *body,
+    size_t blen, const struct secret *secrets, size_t nsecrets,
+    int64_t now, unsigned tolerance)
+{
+	struct sig_cand	 sc;
+	struct sig_msg	 m = { 0 };
+	uint64_t	 t;
+	int		 rv;
+
+	if (id == NULL || ts == NULL || sigs == NULL)
+		return SIG_ERR_MISSING;
+	if (!std_id_ok(id, idlen) || parse_t(ts, tslen, &t) == -1 ||
+	    siglen > SIGHDR_MAX) {
+		log_debug("%s: bad id, timestamp or signature length",
+		    __func__);
+		return SIG_ERR_MALFORMED;
+	}
+	if ((rv = check_time(t, now, tolerance)) != SIG_OK)
+		return rv;
+	if (std_list(sigs, siglen, &sc) == -1) {
+		log_debug("%s: signature header unparseable", __func__);
+		return SIG_ERR_MALFORMED;
+	}
+	msg_add(&m, id, idlen);
+	msg_add(&m, ".", 1);
+	msg_add(&m, ts, tslen);
+	msg_add(&m, ".", 1);
+	msg_add(&m, body, blen);
+	return match_secrets(&m, &sc, secrets, nsecrets);
+}
+
+int
+sig_secret_standard(const uint8_t *line, size_t len, uint8_t *out,
+    size_t outsz, size_t *outlen)
+{
+	static const char	 pfx[] = "whsec_";
+	size_t			 n, cap;
+
+	if (len >= sizeof(pfx) - 1 && memcmp(line, pfx, sizeof(pfx) - 1) == 0) {
+		line += sizeof(pfx) - 1;
+		len -= sizeof(pfx) - 1;
+	}
+	/* b64_decode refuses, before writing, what would not fit in cap. */
+	cap = outsz < SECRET_LEN_MAX ? outsz : SECRET_LEN_MAX;
+	if (b64_decode((const char *)line, len, 0, out, cap, &n) == -1 ||
+	    n == 0) {
+		explicit_bzero(out, cap);
+		return -1;
+	}
+	*outlen = n;
+	return 0;
+}
+
+int
+sig_verify_body_hex(const char *hdr, size_t hlen, const uint8_t *body,
+    size_t blen, const struct secret *secrets, size_t nsecrets)
+{
+	struct sig_cand	 sc;
+	struct sig_msg	 m = { 0 };
+	const char	*b, *e;
+
+	if (hdr == NULL)
+		return SIG_ERR_MISSING;
+	if (hlen > SIGHDR_MAX) {
+		log_debug("%s: signature header too long", __func__);
+		return SIG_ERR_MALFORMED;
+	}
+	for (b = hdr; b < hdr + hlen && is_blank(*b); b++)
+		;
+	for (e = hdr + hlen; e > b && is_blank(e[-1]); e--)
+		;
+	if (parse_hex(b, (size_t)(e - b), sc.sc_mac[0]) == -1) {
+		log_debug("%s: signature header is not 64 hex digits",
+		    __func__);
+		return SIG_ERR_MALFORMED;
+	}
+	sc.sc_n = 1;
+	msg_add(&m, body, blen);
+	return match_secrets(&m, &sc, secrets, nsecrets);
 }
 
 const char *

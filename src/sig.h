@@ -47,6 +47,60 @@ int	 sig_verify_tv1(const char *hdr, size_t hlen, const uint8_t *body,
 	    size_t blen, const struct secret *secrets, size_t nsecrets,
 	    int64_t now, unsigned tolerance);
 
+/*
+ * sig_verify_standard: Standard Webhooks (protocols/standard-webhooks.md),
+ * also sent under the svix-* names.  v1 = base64(HMAC-SHA256(key = secret
+ * bytes, msg = id "." ts "." body)), id and ts exactly as received.  The
+ * secrets are the decoded key bytes (see sig_secret_standard).
+ *
+ * id/idlen: webhook-id, 1..SIG_ID_MAX bytes of printable ASCII without
+ * space (0x21..0x7e).  ts/tslen: webhook-timestamp, 1..SIG_T_DIGITS_MAX
+ * digits and nothing else.  sigs/siglen: webhook-signature (<=
+ * SIGHDR_MAX), entries "<version>,<signature>" separated by runs of
+ * spaces/tabs.  Anything else in id, ts or the lengths is
+ * SIG_ERR_MALFORMED.  Any of the three NULL gives SIG_ERR_MISSING.
+ * The timestamp is checked first (SIG_ERR_STALE, SIG_ERR_FUTURE, as for
+ * sig_verify_tv1), then the list:
+ * - an entry without ',' or with an empty version is skipped; a list
+ *   without any "<version>,..." entry is SIG_ERR_MALFORMED;
+ * - versions other than "v1" are skipped (so is "v1a", Ed25519: not
+ *   supported, it can only be accepted through a v1 beside it);
+ * - a v1 must be padded, canonical standard base64 (RFC 4648 section 4),
+ *   else SIG_ERR_MALFORMED; one that decodes to other than 32 bytes
+ *   matches nothing;
+ * - any v1 matching any secret is SIG_OK, else SIG_ERR_MISMATCH (also
+ *   when there is no v1 at all).
+ * Computed MACs are wiped.
+ */
+int	 sig_verify_standard(const char *id, size_t idlen, const char *ts,
+	    size_t tslen, const char *sigs, size_t siglen, const uint8_t *body,
+	    size_t blen, const struct secret *secrets, size_t nsecrets,
+	    int64_t now, unsigned tolerance);
+
+/*
+ * sig_secret_standard: a Standard Webhooks secret as written in a
+ * secret_file line (already trimmed): an optional "whsec_" prefix, then
+ * standard base64 of the key, padding optional but right when present,
+ * no white space, unused bits of the last character zero (so a truncated
+ * secret is often caught).  Writes the key to out (outsz bytes) and its
+ * length to *outlen: 1..SECRET_LEN_MAX bytes (the spec says 24..64;
+ * any non-empty key is accepted).  Returns 0, or -1 with out wiped.
+ */
+int	 sig_secret_standard(const uint8_t *line, size_t len, uint8_t *out,
+	    size_t outsz, size_t *outlen);
+
+/*
+ * sig_verify_body_hex: Verifa's legacy scheme, a bare hex
+ * HMAC-SHA256(key = secret bytes, msg = body) with no timestamp, so no
+ * replay protection (only when the endpoint has legacy_signature = yes).
+ * hdr/hlen: exactly 64 hex digits (either case), spaces/tabs around them
+ * allowed; hlen <= SIGHDR_MAX.  NULL gives SIG_ERR_MISSING, anything
+ * else SIG_ERR_MALFORMED; any secret matching is SIG_OK, else
+ * SIG_ERR_MISMATCH.  Computed MACs are wiped.
+ */
+int	 sig_verify_body_hex(const char *hdr, size_t hlen, const uint8_t *body,
+	    size_t blen, const struct secret *secrets, size_t nsecrets);
+
 /* Short reason for the log ("signature mismatch", ...). Never NULL. */
 const char *sig_strerror(int result);
 

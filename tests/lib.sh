@@ -580,3 +580,74 @@ t_done() {
 	[ "$T_FAIL" -eq 0 ] && exit 0
 	exit 1
 }
+
+# ---- Verifa and Standard Webhooks (tests/tools/webhook_sign.py) ------------------
+
+WSIGNER=$top_srcdir/tests/tools/webhook_sign.py
+
+# t_wsecrets: keys/verifa.secret with two secrets (rotation: VSECRET_OLD
+# first, VSECRET second; deliveries are signed with the second),
+# keys/std.secret with one whsec_<base64 of 32 random bytes> (STD_SECRET),
+# keys/std-nopad.secret the same secret without its base64 padding.
+t_wsecrets() {
+	VSECRET_OLD=whsec_$(rand_alnum 32)
+	VSECRET=whsec_$(rand_alnum 32)
+	STD_SECRET=whsec_$("$PY" -c 'import base64, os
+print(base64.b64encode(os.urandom(32)).decode())')
+	printf '# rotation: old first, new second\n%s\n%s\n' \
+	    "$VSECRET_OLD" "$VSECRET" > "$T/keys/verifa.secret"
+	printf '%s\n' "$STD_SECRET" > "$T/keys/std.secret"
+	printf '%s\n' "$STD_SECRET" | tr -d '=' > "$T/keys/std-nopad.secret"
+	chmod 600 "$T/keys/verifa.secret" "$T/keys/std.secret" \
+	    "$T/keys/std-nopad.secret"
+	t_own "$T/keys/verifa.secret" "$T/keys/std.secret" \
+	    "$T/keys/std-nopad.secret"
+}
+
+# t_endpoint NAME PROVIDER SECRET_FILE HOOKS_DIR [EXTRA_LINES]: an
+# [endpoint] section on stdout, to append to a config made by t_config.
+t_endpoint() {
+	printf '\n[endpoint %s]\nprovider    = %s\nsecret_file = %s\nhooks_dir   = %s\n%s\n' \
+	    "$1" "$2" "$3" "$4" "${5:-}"
+}
+
+# wsign verifa|standard DIR [webhook_sign.py options]: a fresh delivery,
+# signed now with the endpoint's secret (verifa: the second of two).
+wsign() {
+	ws_p=$1
+	ws_dir=$2
+	shift 2
+	case $ws_p in
+	verifa) set -- --secret-file "$T/keys/verifa.secret" \
+	    --secret-index 1 "$@" ;;
+	standard) set -- --secret-file "$T/keys/std.secret" "$@" ;;
+	esac
+	"$PY" "$WSIGNER" "$ws_p" --out "$ws_dir" "$@" ||
+	    { not_ok "webhook_sign.py $ws_p $*"; return 1; }
+}
+
+# wresign SRC DST [options]: the sender's resend (same body and id, fresh
+# timestamp), signed with the secret of SRC's provider.
+wresign() {
+	wr_src=$1
+	wr_dst=$2
+	shift 2
+	case $(meta "$wr_src" provider) in
+	verifa) set -- --secret-file "$T/keys/verifa.secret" \
+	    --secret-index 1 "$@" ;;
+	*) set -- --secret-file "$T/keys/std.secret" "$@" ;;
+	esac
+	"$PY" "$WSIGNER" resign --dir "$wr_src" --out "$wr_dst" "$@" ||
+	    { not_ok "webhook_sign.py resign $*"; return 1; }
+}
+
+# env_exact ENVFILE BODYFILE: the hook's EVENT_* variables are exactly
+# those the payload gives (no more, no fewer); the difference in ENV_WHY.
+env_exact() {
+	[ -f "$1" ] || { ENV_WHY="no env dump $1 (hook did not run)"; return 1; }
+	"$PY" "$WSIGNER" env --payload "$2" > "$1.want" || return 1
+	grep '^EVENT_' "$1" | LC_ALL=C sort > "$1.have"
+	ENV_WHY=$(diff "$1.want" "$1.have" | grep '^[<>]' | head -n 4 |
+	    cut -c1-100 | tr '\n' ' ')
+	[ -z "$ENV_WHY" ]
+}

@@ -258,6 +258,49 @@ test_errors(void)
 	CHECK(strstr(errs, "bad.conf:4: a: unknown key") != NULL);
 }
 
+/* Verifa and Standard Webhooks endpoints beside Kayle. */
+static void
+test_senders(void)
+{
+	struct config		*cf;
+	const struct endpoint	*v, *s;
+
+	/* whsec_MfKQ... is the Standard Webhooks reference secret. */
+	put("std.secret", 0600, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+	put("v.secret", 0600, "whsec_verifa_one\nwhsec_verifa_two\n");
+	put("senders.conf", 0600, GOOD_GLOBAL
+	    "[endpoint verifa]\nsecret_file = v.secret\nprovider = verifa\n"
+	    "legacy_signature = yes\n"
+	    "[endpoint std]\nprovider = standard\nsecret_file = std.secret\n");
+	CHECK(load("senders.conf", &cf) == 0);
+	v = config_endpoint(cf, "/verifa");
+	s = config_endpoint(cf, "/std");
+	CHECK(v != NULL && v->ep_provider == &provider_verifa);
+	CHECK(v->ep_legacy == 1 && v->ep_nsecrets == 2 && v->ep_nkeys == 0);
+	CHECK(v->ep_secrets[1].s_len == 16 &&
+	    memcmp(v->ep_secrets[1].s_buf, "whsec_verifa_two", 16) == 0);
+	CHECK(s != NULL && s->ep_provider == &provider_standard);
+	/* The key is the base64-decoded part: 24 bytes, starting 0x31f2. */
+	CHECK(s->ep_nsecrets == 1 && s->ep_secrets[0].s_len == 24);
+	CHECK(s->ep_secrets[0].s_buf[0] == 0x31 &&
+	    s->ep_secrets[0].s_buf[1] == 0xf2);
+	CHECK(s->ep_legacy == 0);
+	config_free(cf);
+	put("std.secret", 0600, "whsec_not*base64\n");
+	bad(GOOD_GLOBAL "[endpoint std]\nprovider = standard\n"
+	    "secret_file = std.secret\n", "6: secret_file: ");
+	CHECK(strstr(errs, "not a standard secret") != NULL);
+	CHECK(strstr(errs, "not*base64") == NULL);
+	bad(GOOD_GLOBAL EP "legacy_signature = yes\n",
+	    "5: legacy_signature: provider kayle has no legacy");
+	bad(GOOD_GLOBAL "[endpoint v]\nprovider = verifa\n"
+	    "secret_file = v.secret\ndecryption_key = private.pem\n",
+	    "5: decryption_key: provider verifa sends no encrypted");
+	bad(GOOD_GLOBAL "[endpoint v]\nprovider = verifa\n"
+	    "secret_file = v.secret\nlegacy_signature = maybe\n",
+	    "7: legacy_signature: ");
+}
+
 /*
  * As uid 65534: a group-readable secret owned by a third user (uid 1) is
  * refused, one owned by root is fine.  Run in a child that drops root.
@@ -360,6 +403,7 @@ main(void)
 	copy_key("private.pem");
 	test_valid();
 	test_two_endpoints();
+	test_senders();
 	test_errors();
 	test_modes();
 	CHECK(config_parse_duration("90", RETENTION_MAX) == 90);

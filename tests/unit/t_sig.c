@@ -1,7 +1,9 @@
 /*
- * t_sig.c: sig_verify_tv1 against vectors made outside this code base
+ * t_sig.c: sig_verify_tv1, sig_verify_standard, sig_secret_standard and
+ * sig_verify_body_hex against vectors made outside this code base
  * (tests/vectors/kayle-e2e: the sender's algorithm, checked with Python's
- * hmac; the extra MACs below come from Python's hmac module too).
+ * hmac; protocols/standard-webhooks.md: the reference libraries' vectors;
+ * the extra MACs below come from Python's hmac and base64 modules).
  */
 #include "compat.h"
 
@@ -340,6 +342,429 @@ test_extremes(void)
 	    UINT32_MAX) == SIG_ERR_STALE);
 }
 
+/*
+ * Standard Webhooks: the vectors of protocols/standard-webhooks.md (from
+ * the reference libraries, rechecked with Python's hmac + base64), and
+ * others made with /usr/bin/python3 as noted.  K1, K2 are the decoded
+ * secrets whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw and
+ * whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD:
+ * python3 -c 'import base64;print(base64.b64decode("MfKQ...aSw").hex())'
+ */
+static uint8_t	 k1[] = "\x31\xf2\x90\xf6\xbf\x06\x29\x8a\xab\x4f\x08\xd4"
+		    "\x3c\x3f\x08\x2c\xf6\x48\xa3\x62\xda\x2d\xa4\xb0";
+static uint8_t	 k2[] = "\x0b\x61\x55\xb0\x14\x08\x86\xbb\x1c\x0a\x19\x50"
+		    "\x20\xc5\x7e\x6f\x9b\x12\x62\xca\x68\x6f\xba\x03";
+#define ID1	"msg_p5jXN8AQM9LWM0D4loKWxJek"
+#define TS1	"1614265330"
+#define T1	1614265330
+#define BODY1	"{\"test\": 2432232314}"
+#define SIG1	"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+#define ID2	"msg_27UH4WbU6Z5A5EzD8u03UvzRbpk"
+#define TS2	"1649367553"
+#define BODY2	"{\"email\":\"test@example.com\",\"username\":\"test_user\"}"
+#define SIG2	"v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="
+/*
+ * ID1, TS1, BODY1 under the 25-byte key 01 02 .. 19, whose base64 needs
+ * "==": python3 -c 'import hmac,hashlib,base64;print(base64.b64encode(
+ * hmac.new(bytes(range(1,26)),b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.
+ * {\"test\": 2432232314}",hashlib.sha256).digest()).decode())'
+ */
+#define SIG_K25	"v1,E66iNThOi5VLPl6P+8zeD3KwGKDpvfs9x2fVwYmgGhc="
+#define B64_K25	"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGQ=="
+/* The same with K1 and id "a" * 256 (b"a"*256+b".1614265330.{...}"). */
+#define SIG_ID256 "v1,I2dgKrB+MtiIt2WqpCJ6EmCdZPCW8ziqjHXe6t1gHLo="
+/* K1, ID1, timestamp text "0001614265330" (b"msg_...Jek.0001614265330.") */
+#define SIG_TS0	"v1,yjWnRvXy7hJbevQEBEQXk/vMJi2RdIU6jmmvJQ5QUM0="
+/* K1, ID1, TS1, an empty body (b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.") */
+#define SIG_E	"v1,v48jdbgvh29KJz2Qc+ghw8G6vG3nAKnujWBg8oM/62A="
+
+static const struct secret sk1[] = { { k1, sizeof(k1) - 1 } };
+
+static int
+vstd(const char *id, const char *ts, const char *sigs, const char *body,
+    const struct secret *sec, size_t nsec, int64_t now)
+{
+	return sig_verify_standard(id, id != NULL ? strlen(id) : 0, ts,
+	    ts != NULL ? strlen(ts) : 0, sigs, sigs != NULL ? strlen(sigs) : 0,
+	    (const uint8_t *)body, body != NULL ? strlen(body) : 0, sec, nsec,
+	    now, 300);
+}
+
+static int
+v1std(const char *sigs, int64_t now)
+{
+	return vstd(ID1, TS1, sigs, BODY1, sk1, 1, now);
+}
+
+static void
+test_std_vectors(void)
+{
+	const struct secret sk2[] = { { k2, sizeof(k2) - 1 } };
+	const struct secret rot[] = { { k2, sizeof(k2) - 1 },
+	    { k1, sizeof(k1) - 1 } };
+
+	CHECK(v1std(SIG1, T1) == SIG_OK);
+	CHECK(vstd(ID2, TS2, SIG2, BODY2, sk2, 1, 1649367553) == SIG_OK);
+	CHECK(v1std("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=", T1) ==
+	    SIG_ERR_MISMATCH);
+	CHECK(v1std("v2,abc v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= "
+	    SIG1, T1) == SIG_OK);
+	CHECK(v1std("v1,bm9wZQ== " SIG1, T1) == SIG_OK);
+	/* Wrong key, the other vector's key, rotation. */
+	CHECK(vstd(ID1, TS1, SIG1, BODY1, sk2, 1, T1) == SIG_ERR_MISMATCH);
+	CHECK(vstd(ID2, TS2, SIG2, BODY2, sk1, 1, 1649367553) ==
+	    SIG_ERR_MISMATCH);
+	CHECK(vstd(ID1, TS1, SIG1, BODY1, rot, 2, T1) == SIG_OK);
+	CHECK(vstd(ID1, TS1, SIG1, BODY1, rot, 1, T1) == SIG_ERR_MISMATCH);
+	CHECK(vstd(ID1, TS1, SIG1, BODY1, NULL, 0, T1) == SIG_ERR_MISMATCH);
+	/* The key is the decoded bytes, not the whsec_ text. */
+	{
+		uint8_t txt[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+		const struct secret st[] = { SECRET(txt) };
+
+		CHECK(vstd(ID1, TS1, SIG1, BODY1, st, 1, T1) ==
+		    SIG_ERR_MISMATCH);
+	}
+	/* Id at its limit, timestamp text with leading zeros, empty body. */
+	{
+		char	 id[SIG_ID_MAX + 2];
+
+		memset(id, 'a', sizeof(id) - 1);
+		id[SIG_ID_MAX] = '\0';
+		CHECK(vstd(id, TS1, SIG_ID256, BODY1, sk1, 1, T1) == SIG_OK);
+		id[SIG_ID_MAX] = 'a';
+		id[SIG_ID_MAX + 1] = '\0';
+		CHECK(vstd(id, TS1, SIG_ID256, BODY1, sk1, 1, T1) ==
+		    SIG_ERR_MALFORMED);
+	}
+	CHECK(vstd(ID1, "0001614265330", SIG_TS0, BODY1, sk1, 1, T1) ==
+	    SIG_OK);
+	CHECK(vstd(ID1, TS1, SIG_TS0, BODY1, sk1, 1, T1) == SIG_ERR_MISMATCH);
+	CHECK(vstd(ID1, "0001614265330", SIG1, BODY1, sk1, 1, T1) ==
+	    SIG_ERR_MISMATCH);
+	CHECK(vstd(ID1, TS1, SIG_E, "", sk1, 1, T1) == SIG_OK);
+	CHECK(sig_verify_standard(ID1, strlen(ID1), TS1, strlen(TS1), SIG_E,
+	    strlen(SIG_E), NULL, 0, sk1, 1, T1, 300) == SIG_OK);
+	CHECK(vstd(ID1, TS1, SIG_E, BODY1, sk1, 1, T1) == SIG_ERR_MISMATCH);
+}
+
+/* Window edges; the time is checked before the list is even parsed. */
+static void
+test_std_time(void)
+{
+	CHECK(v1std(SIG1, T1 + 300) == SIG_OK);
+	CHECK(v1std(SIG1, T1 - 300) == SIG_OK);
+	CHECK(v1std(SIG1, T1 + 301) == SIG_ERR_STALE);
+	CHECK(v1std(SIG1, T1 - 301) == SIG_ERR_FUTURE);
+	CHECK(v1std("garbage", T1 + 301) == SIG_ERR_STALE);
+	CHECK(v1std("v1,!!!!", T1 - 301) == SIG_ERR_FUTURE);
+	CHECK(sig_verify_standard(ID1, strlen(ID1), TS1, strlen(TS1), SIG1,
+	    strlen(SIG1), (const uint8_t *)BODY1, strlen(BODY1), sk1, 1,
+	    T1 + 1, 0) == SIG_ERR_STALE);
+	CHECK(vstd(ID1, "0", SIG1, BODY1, sk1, 1, INT64_MAX) ==
+	    SIG_ERR_STALE);
+	CHECK(vstd(ID1, "9999999999999999999", SIG1, BODY1, sk1, 1,
+	    INT64_MIN) == SIG_ERR_FUTURE);
+}
+
+/* Headers that are absent, or present but not what the spec sends. */
+static void
+test_std_malformed(void)
+{
+	static const char *const bad_ts[] = {
+		"", " 1614265330", "1614265330 ", "+1614265330", "-1614265330",
+		"161426533O", "1614265330.0", "0x6037a8f2",
+		"00000000001614265330",				/* 20 digits */
+	};
+	static const char *const bad_id[] = {
+		"", "msg p5j", " msg", "msg\t", "msg\x7f", "msg\x80", "msg\n",
+	};
+	static const char *const bad_sig[] = {
+		"", " ", "  \t ", "garbage", "v1", ",abc", "v1:" "g0hM9SsE",
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE",  /* no pad */
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=", /* bits */
+		"v1,g0hM9SsE-OTPJTGt_tmIKtSyZlE3uFJELVlNIOLJ1OE=", /* url */
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE==",
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1O=E",
+		SIG1 " v1,!!!!", "v1,!!!! " SIG1,
+		SIG1 ",v1,abc=",		/* one entry, bad base64 */
+		SIG1 "," SIG1,
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]); i++)
+		CHECK(vstd(ID1, bad_ts[i], SIG1, BODY1, sk1, 1, T1) ==
+		    SIG_ERR_MALFORMED);
+	for (i = 0; i < sizeof(bad_id) / sizeof(bad_id[0]); i++)
+		CHECK(vstd(bad_id[i], TS1, SIG1, BODY1, sk1, 1, T1) ==
+		    SIG_ERR_MALFORMED);
+	for (i = 0; i < sizeof(bad_sig) / sizeof(bad_sig[0]); i++)
+		CHECK(v1std(bad_sig[i], T1) == SIG_ERR_MALFORMED);
+	CHECK(vstd(NULL, TS1, SIG1, BODY1, sk1, 1, T1) == SIG_ERR_MISSING);
+	CHECK(vstd(ID1, NULL, SIG1, BODY1, sk1, 1, T1) == SIG_ERR_MISSING);
+	CHECK(vstd(ID1, TS1, NULL, BODY1, sk1, 1, T1) == SIG_ERR_MISSING);
+	CHECK(vstd(NULL, NULL, NULL, BODY1, sk1, 1, T1) == SIG_ERR_MISSING);
+	/* A NUL inside the id or timestamp is a byte like any other. */
+	CHECK(sig_verify_standard(ID1 "\0", strlen(ID1) + 1, TS1, strlen(TS1),
+	    SIG1, strlen(SIG1), (const uint8_t *)BODY1, strlen(BODY1), sk1, 1,
+	    T1, 300) == SIG_ERR_MALFORMED);
+	CHECK(sig_verify_standard(ID1, strlen(ID1), TS1 "\0", strlen(TS1) + 1,
+	    SIG1, strlen(SIG1), (const uint8_t *)BODY1, strlen(BODY1), sk1, 1,
+	    T1, 300) == SIG_ERR_MALFORMED);
+}
+
+/* Lists that parse but hold no matching v1; white space tolerated. */
+static void
+test_std_lists(void)
+{
+	static const char *const ok[] = {
+		"  " SIG1 "  ", "\t" SIG1, SIG1 "\t \t",
+		"v1a,bm9wZQ== \t  v2,x,y  " SIG1 " v0,",
+		"x v1a " SIG1, "v1,bm9wZQ== v1, " SIG1,
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA= " SIG1,
+	};
+	static const char *const none[] = {
+		"v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		"v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1a,abc",
+		"V1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		"v11,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		"v1,", "v1,bm9wZQ==", "x,y garbage",
+		/* 33 bytes: the MAC and one more. */
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OEA",
+		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=v1",
+	};
+	char		 h[SIGHDR_MAX + 2];
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		CHECK(v1std(ok[i], T1) == SIG_OK);
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		CHECK(v1std(none[i], T1) != SIG_OK);
+	for (i = 0; i < 7; i++)
+		CHECK(v1std(none[i], T1) == SIG_ERR_MISMATCH);
+	CHECK(v1std(none[7], T1) == SIG_ERR_MISMATCH);
+	CHECK(v1std(none[8], T1) == SIG_ERR_MALFORMED);
+	/* SIGHDR_MAX bytes of decoys with the right one last; one more. */
+	n = strlen(SIG1);
+	memset(h, ' ', sizeof(h));
+	for (i = 0; i + 2 * (n + 1) <= SIGHDR_MAX; i += n + 1)
+		memcpy(h + i, SIG_E, n);
+	memcpy(h + SIGHDR_MAX - n, SIG1, n);
+	CHECK(sig_verify_standard(ID1, strlen(ID1), TS1, strlen(TS1), h,
+	    SIGHDR_MAX, (const uint8_t *)BODY1, strlen(BODY1), sk1, 1, T1,
+	    300) == SIG_OK);
+	CHECK(sig_verify_standard(ID1, strlen(ID1), TS1, strlen(TS1), h,
+	    SIGHDR_MAX + 1, (const uint8_t *)BODY1, strlen(BODY1), sk1, 1, T1,
+	    300) == SIG_ERR_MALFORMED);
+}
+
+static int
+is_idbyte(unsigned c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
+/* Every single-byte change of body, id and timestamp is refused. */
+static void
+test_std_changes(void)
+{
+	char		 id[] = ID1, ts[] = TS1, body[] = BODY1;
+	size_t		 i;
+	unsigned	 d;
+	int		 r;
+
+	for (i = 0; i < strlen(BODY1); i++)
+		for (d = 1; d < 256; d++) {
+			body[i] = (char)(BODY1[i] ^ d);
+			CHECK(sig_verify_standard(ID1, strlen(ID1), TS1,
+			    strlen(TS1), SIG1, strlen(SIG1),
+			    (const uint8_t *)body, strlen(BODY1), sk1, 1, T1,
+			    300) == SIG_ERR_MISMATCH);
+			body[i] = BODY1[i];
+		}
+	for (i = 0; i < strlen(ID1); i++)
+		for (d = 1; d < 256; d++) {
+			id[i] = (char)(ID1[i] ^ d);
+			r = sig_verify_standard(id, strlen(ID1), TS1,
+			    strlen(TS1), SIG1, strlen(SIG1),
+			    (const uint8_t *)BODY1, strlen(BODY1), sk1, 1, T1,
+			    300);
+			CHECK(r == (is_idbyte((unsigned char)id[i]) ?
+			    SIG_ERR_MISMATCH : SIG_ERR_MALFORMED));
+			id[i] = ID1[i];
+		}
+	/* Other digits move the time; with a wide window they still fail. */
+	for (i = 0; i < strlen(TS1); i++)
+		for (d = 1; d < 256; d++) {
+			ts[i] = (char)(TS1[i] ^ d);
+			r = sig_verify_standard(ID1, strlen(ID1), ts,
+			    strlen(TS1), SIG1, strlen(SIG1),
+			    (const uint8_t *)BODY1, strlen(BODY1), sk1, 1, T1,
+			    UINT32_MAX);
+			if (ts[i] < '0' || ts[i] > '9')
+				CHECK(r == SIG_ERR_MALFORMED);
+			else if (i == 0 && ts[0] >= '6')
+				CHECK(r == SIG_ERR_FUTURE);
+			else
+				CHECK(r == SIG_ERR_MISMATCH);
+			ts[i] = TS1[i];
+		}
+	CHECK(vstd(ID1, "1614265331", SIG1, BODY1, sk1, 1, T1) ==
+	    SIG_ERR_MISMATCH);
+	CHECK(sig_verify_standard(ID1, strlen(ID1) - 1, TS1, strlen(TS1), SIG1,
+	    strlen(SIG1), (const uint8_t *)BODY1, strlen(BODY1), sk1, 1, T1,
+	    300) == SIG_ERR_MISMATCH);
+	CHECK(sig_verify_standard(ID1, strlen(ID1), TS1, strlen(TS1), SIG1,
+	    strlen(SIG1), (const uint8_t *)BODY1, strlen(BODY1) - 1, sk1, 1,
+	    T1, 300) == SIG_ERR_MISMATCH);
+}
+
+static int
+sec_std(const char *line, uint8_t *out, size_t outsz, size_t *outlen)
+{
+	return sig_secret_standard((const uint8_t *)line, strlen(line), out,
+	    outsz, outlen);
+}
+
+static void
+test_std_secret(void)
+{
+	static const char *const bad[] = {
+		"", "whsec_", "whsec", "=", "==", "A", "AA=", "AAA==", "AA===",
+		"AQ==AQ==", "AQ=A", "AAAAA", "whsec_AAAAA====",
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwA",	/* 4n + 1 */
+		"whsec_ MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ",
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=",
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa Sw",
+		"whsec_whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGQ=",
+		"whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGR==",	/* bits */
+		/* The protocol file's "unpadded" example is a truncation. */
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",
+		"whsec_C2FVsBQIhrscChlQIMV-b5sSYspob7oD",	/* url-safe */
+	};
+	uint8_t		 out[SECRET_LEN_MAX + 8];
+	char		 line[400];
+	size_t		 i, n;
+	const struct secret k25[] = { { out, 25 } };
+
+	CHECK(sec_std("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", out,
+	    sizeof(out), &n) == 0);
+	CHECK(n == 24 && memcmp(out, k1, 24) == 0);
+	CHECK(sec_std("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", out, sizeof(out),
+	    &n) == 0 && n == 24 && memcmp(out, k1, 24) == 0);
+	CHECK(sec_std("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", out,
+	    sizeof(out), &n) == 0 && n == 24 && memcmp(out, k2, 24) == 0);
+	/* Padded and unpadded give the same key, which signs SIG_K25. */
+	CHECK(sec_std("whsec_" B64_K25, out, sizeof(out), &n) == 0 && n == 25);
+	for (i = 0; i < 25; i++)
+		CHECK(out[i] == i + 1);
+	CHECK(vstd(ID1, TS1, SIG_K25, BODY1, k25, 1, T1) == SIG_OK);
+	memset(out, 0, sizeof(out));
+	CHECK(sec_std("whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGQ", out,
+	    sizeof(out), &n) == 0 && n == 25);
+	CHECK(vstd(ID1, TS1, SIG_K25, BODY1, k25, 1, T1) == SIG_OK);
+	/*
+	 * python3 -c 'import base64;print(base64.b64encode(
+	 * bytes(range(1,27))))'
+	 */
+	CHECK(sec_std("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=", out, sizeof(out),
+	    &n) == 0 && n == 26 && out[25] == 26);
+	CHECK(sec_std("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo", out, sizeof(out),
+	    &n) == 0 && n == 26 && out[25] == 26);
+	CHECK(sec_std("/w==", out, sizeof(out), &n) == 0 && n == 1 &&
+	    out[0] == 0xff);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(sec_std(bad[i], out, sizeof(out), &n) == -1);
+	/* SECRET_LEN_MAX zero bytes are 344 "A"s less padding; one more. */
+	memset(line, 'A', sizeof(line));
+	CHECK(sig_secret_standard((uint8_t *)line, 4 * SECRET_LEN_MAX / 3 + 1,
+	    out, sizeof(out), &n) == 0 && n == SECRET_LEN_MAX);
+	CHECK(sig_secret_standard((uint8_t *)line, 4 * SECRET_LEN_MAX / 3 + 3,
+	    out, sizeof(out), &n) == -1);
+	CHECK(sig_secret_standard((uint8_t *)line, 8, out, 5, &n) == -1);
+	CHECK(sig_secret_standard((uint8_t *)line, 8, out, 6, &n) == 0 &&
+	    n == 6);
+	/* A failure leaves no partial key behind. */
+	memset(out, 0xaa, sizeof(out));
+	CHECK(sec_std("QUJDRA!!", out, sizeof(out), &n) == -1);
+	for (i = 0; i < sizeof(out); i++)
+		CHECK(out[i] == 0 || i >= SECRET_LEN_MAX);
+}
+
+/*
+ * Verifa legacy: python3 -c 'import hmac,hashlib;print(hmac.new(
+ * b"whsec_verifa_legacy_test",b"{\"event\":\"session.approved\",
+ * \"idempotency_key\":\"idk_7f3a91c2d4e5\"}",hashlib.sha256).hexdigest())'
+ */
+#define LEG_BODY "{\"event\":\"session.approved\"," \
+		"\"idempotency_key\":\"idk_7f3a91c2d4e5\"}"
+#define LEG_HEX	"edf19a40c343d9b5c26dbccd230a210f" \
+		"cb9d30043b253f8236efb83ccb82c792"
+#define LEG_HEX_UC "EDF19A40C343D9B5C26DBCCD230A210F" \
+		"CB9D30043B253F8236EFB83CCB82C792"
+
+static uint8_t	 s_leg[] = "whsec_verifa_legacy_test";
+
+static int
+vleg(const char *hdr, const char *body, const struct secret *sec,
+    size_t nsec)
+{
+	return sig_verify_body_hex(hdr, hdr != NULL ? strlen(hdr) : 0,
+	    (const uint8_t *)body, strlen(body), sec, nsec);
+}
+
+static void
+test_body_hex(void)
+{
+	const struct secret leg[] = { SECRET(s_leg) };
+	const struct secret rot[] = { SECRET(s_test), SECRET(s_leg) };
+	static const char *const bad[] = {
+		"", " ", LEG_HEX "0", "0" LEG_HEX,
+		"edf19a40c343d9b5c26dbccd230a210f"
+		    "cb9d30043b253f8236efb83ccb82c79",		/* 63 */
+		"gdf19a40c343d9b5c26dbccd230a210f"
+		    "cb9d30043b253f8236efb83ccb82c792",
+		"t=1742404800,v1=" LEG_HEX, "sha256=" LEG_HEX,
+		LEG_HEX ",", "0x" LEG_HEX,
+		"edf19a40c343d9b5c26dbccd230a210f "
+		    "cb9d30043b253f8236efb83ccb82c792",
+	};
+	char		 body[] = LEG_BODY, h[SIGHDR_MAX + 2];
+	size_t		 i;
+
+	CHECK(vleg(LEG_HEX, LEG_BODY, leg, 1) == SIG_OK);
+	CHECK(vleg(LEG_HEX_UC, LEG_BODY, leg, 1) == SIG_OK);
+	CHECK(vleg(" \t" LEG_HEX "  ", LEG_BODY, leg, 1) == SIG_OK);
+	CHECK(vleg(LEG_HEX, LEG_BODY, rot, 2) == SIG_OK);
+	CHECK(vleg(LEG_HEX, LEG_BODY, rot, 1) == SIG_ERR_MISMATCH);
+	CHECK(vleg(LEG_HEX, LEG_BODY, one, 1) == SIG_ERR_MISMATCH);
+	CHECK(vleg(LEG_HEX, LEG_BODY, NULL, 0) == SIG_ERR_MISMATCH);
+	CHECK(vleg(BOGUS_V1, LEG_BODY, leg, 1) == SIG_ERR_MISMATCH);
+	CHECK(vleg(NULL, LEG_BODY, leg, 1) == SIG_ERR_MISSING);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(vleg(bad[i], LEG_BODY, leg, 1) == SIG_ERR_MALFORMED);
+	for (i = 0; i < strlen(LEG_BODY); i++) {
+		body[i] ^= 0x01;
+		CHECK(vleg(LEG_HEX, body, leg, 1) == SIG_ERR_MISMATCH);
+		body[i] = LEG_BODY[i];
+	}
+	CHECK(sig_verify_body_hex(LEG_HEX, 64, (const uint8_t *)LEG_BODY,
+	    strlen(LEG_BODY) - 1, leg, 1) == SIG_ERR_MISMATCH);
+	CHECK(sig_verify_body_hex(LEG_HEX, 63, (const uint8_t *)LEG_BODY,
+	    strlen(LEG_BODY), leg, 1) == SIG_ERR_MALFORMED);
+	/* Blanks count against SIGHDR_MAX too. */
+	memset(h, ' ', sizeof(h));
+	memcpy(h + 10, LEG_HEX, 64);
+	CHECK(sig_verify_body_hex(h, SIGHDR_MAX, (const uint8_t *)LEG_BODY,
+	    strlen(LEG_BODY), leg, 1) == SIG_OK);
+	CHECK(sig_verify_body_hex(h, SIGHDR_MAX + 1, (const uint8_t *)LEG_BODY,
+	    strlen(LEG_BODY), leg, 1) == SIG_ERR_MALFORMED);
+}
+
 static void
 test_strerror(void)
 {
@@ -361,6 +786,13 @@ main(void)
 	test_malformed();
 	test_length();
 	test_extremes();
+	test_std_vectors();
+	test_std_time();
+	test_std_malformed();
+	test_std_lists();
+	test_std_changes();
+	test_std_secret();
+	test_body_hex();
 	test_strerror();
 	return 0;
 }
