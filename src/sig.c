@@ -383,10 +383,13 @@ std_entry(struct sig_cand *sc, const char *e, size_t n, int *seen)
 	vlen = (size_t)(comma - e);
 	if (vlen != 2 || e[0] != 'v' || e[1] != '1')
 		return 0;
+	/*
+	 * A v1 that is not canonical base64, or not 32 bytes, matches
+	 * nothing; another entry may still (the spec: genuine if any v1
+	 * entry matches).
+	 */
 	if (b64_decode(comma + 1, n - vlen - 1, 1, buf, sizeof(buf),
-	    &blen) == -1)
-		return -1;
-	if (blen != SIG_MAC_LEN)
+	    &blen) == -1 || blen != SIG_MAC_LEN)
 		return 0;
 	if (sc->sc_n >= SIG_CAND_MAX)
 		return -1;

@@ -65,9 +65,9 @@ int	 sig_verify_tv1(const char *hdr, size_t hlen, const uint8_t *body,
  *   without any "<version>,..." entry is SIG_ERR_MALFORMED;
  * - versions other than "v1" are skipped (so is "v1a", Ed25519: not
  *   supported, it can only be accepted through a v1 beside it);
- * - a v1 must be padded, canonical standard base64 (RFC 4648 section 4),
- *   else SIG_ERR_MALFORMED; one that decodes to other than 32 bytes
- *   matches nothing;
+ * - a v1 that is not padded, canonical standard base64 (RFC 4648
+ *   section 4), or that decodes to other than 32 bytes, matches nothing
+ *   (the spec: genuine if any v1 entry matches);
  * - any v1 matching any secret is SIG_OK, else SIG_ERR_MISMATCH (also
  *   when there is no v1 at all).
  * Computed MACs are wiped.

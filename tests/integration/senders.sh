@@ -361,11 +361,7 @@ sigvar() {
 sigvar validfirst 'VALID v1,bm9wZQ=='
 expect 200 delivered "standard: valid v1 followed by a wrong v1 (rotation): 200 delivered"
 sigvar garbfirst 'v1,!!!bad VALID'
-case "$R_CODE" in
-200|400) ok "standard: undecodable v1 entry before the valid one: $R_CODE $R_BODY (either allowed)" ;;
-*) not_ok "standard: undecodable v1 before the valid one: $R_CODE $R_BODY" ;;
-esac
-note "observed: 'v1,!!!bad v1,<valid>' -> $R_CODE $R_BODY"
+expect 200 delivered "standard: an undecodable v1 before the valid one: 200 (any v1 may match)"
 wsign standard "$D/mixnames" --type invoice.paid
 sed 's/^webhook-signature: .*/webhook-signature: v1,bm9wZQ==/' "$D/mixnames/headers" > "$D/mixnames/h2"
 mv "$D/mixnames/h2" "$D/mixnames/headers"
