@@ -3,10 +3,12 @@
 #
 # Installs what is missing (Debian 12), builds idhook, starts a real
 # lighttpd on 127.0.0.1 (random port) with idhook as its FastCGI program,
-# and plays the Kayle ID sender: signed, encrypted deliveries of each
-# event type, a replay, a resend, a forgery and a tampered body.  The
-# sender is tests/tools/kayle_sign.py (Python `cryptography`), an
-# implementation independent of idhook's C code.
+# and plays three senders at three endpoints of one config: Kayle ID
+# (signed, encrypted deliveries of each event type, a replay, a resend, a
+# forgery, a tampered body, a failing hook retried), Verifa and a Standard
+# Webhooks sender.  The senders are tests/tools/kayle_sign.py (Python
+# `cryptography`) and tests/tools/webhook_sign.py (Python hmac), written
+# independently of idhook's C code.
 #
 # Everything lives in a temporary directory that is printed at the end;
 # lighttpd is stopped when the demo ends.
@@ -28,6 +30,7 @@ fi
 
 PY=/usr/bin/python3
 SIGN="$PY $top/tests/tools/kayle_sign.py"
+WSIGN="$PY $top/tests/tools/webhook_sign.py"
 PATH=$PATH:/usr/sbin:/sbin
 T=$(mktemp -d /tmp/idhook-demo.XXXXXX)
 chmod 755 "$T"
@@ -43,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-say "2. A config, a secret, a key pair and four hooks in $T"
+say "2. A config with three endpoints, secrets, a key pair and hooks in $T"
 mkdir -p "$T/etc/hooks" "$T/state" "$T/www" "$T/run" "$T/logs" "$T/out"
 cp "$build/idhook" "$T/www/idhook"
 # The signing secret: what Kayle shows in its dashboard.
@@ -66,7 +69,36 @@ hook_env     = LEDGER=$T/out/ledger.txt
 provider       = kayle
 secret_file    = kayle.secret
 decryption_key = demo-2026-11:kayle.pem
+
+[endpoint verifa]
+provider       = verifa
+secret_file    = verifa.secret
+hooks_dir      = hooks-verifa
+
+[endpoint billing]
+provider       = standard
+secret_file    = billing.secret
+hooks_dir      = hooks-billing
 CONF
+# Verifa's secret is used as it is; a Standard Webhooks secret is base64.
+printf 'whsec_%s\n' "$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-32)" \
+    > "$T/etc/verifa.secret"
+printf 'whsec_%s\n' "$(head -c 24 /dev/urandom | base64)" > "$T/etc/billing.secret"
+chmod 600 "$T/etc/verifa.secret" "$T/etc/billing.secret"
+mkdir -p "$T/etc/hooks-verifa" "$T/etc/hooks-billing"
+cat > "$T/etc/hooks-verifa/session.approved" <<'HOOK'
+#!/bin/sh
+echo "$(date +%T) VERIFA   approved session=$EVENT_SESSION_ID ref=$EVENT_EXTERNAL_REF" >> "$LEDGER"
+HOOK
+cat > "$T/etc/hooks-verifa/default" <<'HOOK'
+#!/bin/sh
+echo "$(date +%T) VERIFA   $IDHOOK_EVENT id=$IDHOOK_EVENT_ID" >> "$LEDGER"
+HOOK
+cat > "$T/etc/hooks-billing/default" <<'HOOK'
+#!/bin/sh
+echo "$(date +%T) BILLING  $IDHOOK_EVENT message=$IDHOOK_EVENT_ID" >> "$LEDGER"
+HOOK
+chmod 755 "$T/etc/hooks-verifa/"* "$T/etc/hooks-billing/"*
 cat > "$T/etc/hooks/verification.session.succeeded" <<'HOOK'
 #!/bin/sh
 # A real hook would mark the customer verified in a database.
@@ -97,6 +129,8 @@ chmod 755 "$T/etc/hooks/"*
 : > "$T/out/ledger.txt"
 chmod 666 "$T/out/ledger.txt"
 ls -l "$T/etc" "$T/etc/hooks" | sed 's/^/  /'
+echo "config ($T/etc/idhook.conf):"
+sed 's/^/  /' "$T/etc/idhook.conf"
 
 say "3. lighttpd on 127.0.0.1 with idhook as FastCGI"
 RUNAS=
@@ -136,11 +170,12 @@ echo "webhook URL: $URL"
 
 D=$T/deliveries
 mkdir -p "$D"
-# send NAME: POST delivery $D/NAME as the sender would, print the answer.
+# send NAME [ENDPOINT]: POST delivery $D/NAME as the sender would, print
+# the answer.
 send() {
 	printf '  %-34s -> ' "$1"
 	curl -s -o "$D/$1.resp" -w '%{http_code} ' -H @"$D/$1/headers" \
-	    --data-binary @"$D/$1/body" "$URL"
+	    --data-binary @"$D/$1/body" "${URL%/kayle}/${2:-kayle}"
 	cat "$D/$1.resp"
 }
 sign() {
@@ -186,7 +221,20 @@ $SIGN resign --secret-file "$T/etc/kayle.secret" --dir "$D/flaky" --out "$D/flak
 send flaky-retry
 tail -n 1 "$T/out/ledger.txt" | sed 's/^/  ledger: /'
 
-say "8. What the operator sees in the error log (no names, no secrets)"
+say "8. Verifa and a Standard Webhooks sender at their own endpoints"
+echo "  ${URL%/kayle}/verifa and ${URL%/kayle}/billing"
+$WSIGN verifa --secret-file "$T/etc/verifa.secret" --type session.approved --out "$D/v-approved"
+$WSIGN verifa --secret-file "$T/etc/verifa.secret" --type check.monitoring.new_hits --out "$D/v-hits"
+$WSIGN standard --secret-file "$T/etc/billing.secret" --type invoice.paid --out "$D/s-paid"
+send v-approved verifa
+send v-hits verifa
+send s-paid billing
+send s-paid billing
+$WSIGN verifa --secret whsec_not_the_real_one --type session.approved --out "$D/v-forged"
+send v-forged verifa
+grep -E 'VERIFA|BILLING' "$T/out/ledger.txt" | sed 's/^/  ledger: /'
+
+say "9. What the operator sees in the error log (no names, no secrets)"
 cat "$T/logs/error.log" "$T/logs/idhook.log" 2>/dev/null | grep 'level=' |
     sed -e 's/^.*\(level=\)/  \1/' \
         -e 's/\(evt_live_[a-z0-9]\{6\}\)[a-z0-9]*/\1…/g' \
