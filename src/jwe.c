@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "b64.h"
 #include "jwe.h"
 #include "log.h"
 
@@ -43,61 +44,6 @@ struct jwe_parts {
 	int		 jp_haskid;
 	char		 jp_kid[KID_MAX + 1];
 };
-
-/* RFC 4648 section 5 alphabet; -1 for anything else ('=', '+', '/', ...). */
-static int
-b64u_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decoded size of n unpadded characters; n % 4 == 1 cannot occur. */
-static int
-b64u_declen(size_t n, size_t *outp)
-{
-	if (n % 4 == 1)
-		return -1;
-	*outp = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
-	return 0;
-}
-
-/*
- * Strict unpadded base64url into out (b64u_declen bytes).  The unused low
- * bits of the last character must be zero (RFC 4648 section 3.5 allows
- * refusing them): every byte string then has exactly one encoding, and a
- * changed character always changes the decoded bytes or is refused.
- */
-static int
-b64u_decode(const char *in, size_t n, uint8_t *out)
-{
-	uint32_t	 acc = 0;
-	unsigned	 bits = 0;
-	size_t		 i, o = 0;
-	int		 v;
-
-	for (i = 0; i < n; i++) {
-		if ((v = b64u_val((unsigned char)in[i])) < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-		acc &= (1U << bits) - 1;
-	}
-	return acc == 0 ? 0 : -1;
-}
 
 /* Exactly five segments (four dots), RFC 7516 section 7.1. */
 static int
@@ -119,6 +65,20 @@ jwe_split(const uint8_t *in, size_t len, struct jwe_parts *jp)
 	return 0;
 }
 
+/*
+ * Segment seg into out (jp_declen[seg] bytes): strict unpadded base64url
+ * (RFC 7515 section 2), canonical, so that a changed character always
+ * changes the decoded bytes or is refused.
+ */
+static int
+seg_decode(const struct jwe_parts *jp, int seg, uint8_t *out)
+{
+	size_t	 n;
+
+	return b64_decode(jp->jp_seg[seg], jp->jp_seglen[seg], B64_URL,
+	    B64_PAD_NONE, out, jp->jp_declen[seg], &n);
+}
+
 /* Bounds on the decoded sizes, checked before anything is decoded. */
 static int
 jwe_sizes(struct jwe_parts *jp)
@@ -127,7 +87,7 @@ jwe_sizes(struct jwe_parts *jp)
 	int	 i;
 
 	for (i = 0; i < JWE_NSEG; i++)
-		if (b64u_declen(jp->jp_seglen[i], &d[i]) == -1)
+		if (b64_declen(jp->jp_seglen[i], &d[i]) == -1)
 			return -1;
 	if (d[SEG_HDR] == 0 || d[SEG_HDR] > JWE_HEADER_MAX ||
 	    d[SEG_EK] == 0 || d[SEG_EK] > JWE_EK_MAX ||
@@ -177,8 +137,7 @@ jwe_header(struct jwe_parts *jp)
 	json_error_t	 jerr;
 	int		 rv = JWE_ERR_MALFORMED;
 
-	if (b64u_decode(jp->jp_seg[SEG_HDR], jp->jp_seglen[SEG_HDR],
-	    jp->jp_hdr) == -1)
+	if (seg_decode(jp, SEG_HDR, jp->jp_hdr) == -1)
 		goto fail;
 	root = json_loadb((const char *)jp->jp_hdr, jp->jp_declen[SEG_HDR],
 	    JSON_REJECT_DUPLICATES, &jerr);
@@ -205,19 +164,15 @@ jwe_decode_rest(struct jwe_parts *jp)
 {
 	size_t	 ctlen = jp->jp_declen[SEG_CT];
 
-	if (b64u_decode(jp->jp_seg[SEG_EK], jp->jp_seglen[SEG_EK],
-	    jp->jp_ek) == -1 ||
-	    b64u_decode(jp->jp_seg[SEG_IV], jp->jp_seglen[SEG_IV],
-	    jp->jp_iv) == -1 ||
-	    b64u_decode(jp->jp_seg[SEG_TAG], jp->jp_seglen[SEG_TAG],
-	    jp->jp_tag) == -1)
+	if (seg_decode(jp, SEG_EK, jp->jp_ek) == -1 ||
+	    seg_decode(jp, SEG_IV, jp->jp_iv) == -1 ||
+	    seg_decode(jp, SEG_TAG, jp->jp_tag) == -1)
 		return JWE_ERR_MALFORMED;
 	if ((jp->jp_ct = malloc(ctlen + 1)) == NULL) {
 		log_error("%s: out of memory", __func__);
 		return JWE_ERR_INTERNAL;
 	}
-	if (b64u_decode(jp->jp_seg[SEG_CT], jp->jp_seglen[SEG_CT],
-	    jp->jp_ct) == -1)
+	if (seg_decode(jp, SEG_CT, jp->jp_ct) == -1)
 		return JWE_ERR_MALFORMED;
 	return JWE_OK;
 }

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "b64.h"
 #include "log.h"
 #include "sig.h"
 
@@ -103,64 +104,6 @@ parse_hex(const char *v, size_t n, uint8_t out[SIG_MAC_LEN])
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	return 0;
-}
-
-/* RFC 4648 section 4 alphabet ("+/", not the URL-safe "-_"). */
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Standard base64, strictly: only the alphabet, at most two '=' and only
- * at the end, and the unused bits of the last character zero (RFC 4648
- * section 3.5), so that every byte string has one accepted encoding.
- * Padding is required if need_pad, else optional, but never wrong.
- * Decodes at most outsz bytes; -1 on anything else.
- */
-static int
-b64_decode(const char *in, size_t n, int need_pad, uint8_t *out,
-    size_t outsz, size_t *outlen)
-{
-	size_t		 npad = 0, nchar, rem, i, o = 0;
-	uint32_t	 acc = 0;
-	int		 v, bits = 0;
-
-	while (npad < 2 && npad < n && in[n - 1 - npad] == '=')
-		npad++;
-	nchar = n - npad;
-	rem = nchar % 4;
-	/* With n % 4 == 0, one or two '=' leave exactly 3 or 2 chars. */
-	if (rem == 1 || ((npad > 0 || need_pad) && n % 4 != 0))
-		return -1;
-	if (nchar / 4 * 3 + (rem > 0 ? rem - 1 : 0) > outsz)
-		return -1;
-	for (i = 0; i < nchar; i++) {
-		if ((v = b64val((unsigned char)in[i])) < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1U << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		return -1;
-	*outlen = o;
 	return 0;
 }
 
@@ -388,7 +331,8 @@ std_entry(struct sig_cand *sc, const char *e, size_t n, int *seen)
 	 * nothing; another entry may still (the spec: genuine if any v1
 	 * entry matches).
 	 */
-	if (b64_decode(comma + 1, n - vlen - 1, 1, buf, sizeof(buf),
+	if (b64_decode(comma + 1, n - vlen - 1, B64_STD, B64_PAD_REQUIRED, buf,
+	    sizeof(buf),
 	    &blen) == -1 || blen != SIG_MAC_LEN)
 		return 0;
 	if (sc->sc_n >= SIG_CAND_MAX)
@@ -467,7 +411,8 @@ sig_secret_standard(const uint8_t *line, size_t len, uint8_t *out,
 	}
 	/* b64_decode refuses, before writing, what would not fit in cap. */
 	cap = outsz < SECRET_LEN_MAX ? outsz : SECRET_LEN_MAX;
-	if (b64_decode((const char *)line, len, 0, out, cap, &n) == -1 ||
+	if (b64_decode((const char *)line, len, B64_STD, B64_PAD_OPTIONAL,
+	    out, cap, &n) == -1 ||
 	    n == 0) {
 		explicit_bzero(out, cap);
 		return -1;
