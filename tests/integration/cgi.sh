@@ -180,6 +180,56 @@ grep -Fq "chmod 600 $T/keys/loose.secret" "$C_ERR" &&
     ok "the error names the file and 'chmod 600 FILE'" ||
     not_ok "no 'chmod 600 $T/keys/loose.secret' in: $(head -c 300 "$C_ERR")"
 
+# ---- broken setups: 500 or 503 and a log line naming the problem -----------
+# broken DESC CODE WORD PATTERN EVENT-ID: never 200, no hook, the stderr
+# names the problem.
+broken() {
+	expect_cgi "$2" "$3" "broken setup, $1: $2 $3"
+	grep -q -- "$4" "$C_ERR" && ok "broken setup, $1: the log says '$4'" ||
+	    not_ok "broken setup, $1: no '$4' in: $(head -c 400 "$C_ERR")"
+	[ "$(runs "$5")" = 0 ] || not_ok "broken setup, $1: a hook ran"
+}
+
+if [ -n "$RUNAS" ] || [ "$(id -u)" != 0 ]; then
+	# Unreadable config (only root could read it; we are not root).
+	cp "$CONF" "$T/conf-unreadable"
+	chmod 600 "$T/conf-unreadable"
+	[ -n "$RUNAS" ] && chown root "$T/conf-unreadable"
+	[ -z "$RUNAS" ] && chmod 000 "$T/conf-unreadable"
+	sign "$D/b1" --type verification.session.expired
+	cgi_run unreadable "$D/b1" IDHOOK_CONFIG="$T/conf-unreadable"
+	broken "unreadable config" 503 unavailable \
+	    "conf-unreadable: cannot open config: Permission denied" \
+	    "$(meta "$D/b1" event_id)"
+
+	# A state dir the server user cannot write.
+	mkdir -p "$T/state-ro"
+	chmod 555 "$T/state-ro"
+	sed "s|^state_dir .*|state_dir    = $T/state-ro|" "$CONF" > "$T/conf-ro"
+	sign "$D/b2" --type verification.session.expired
+	cgi_run state-ro "$D/b2" IDHOOK_CONFIG="$T/conf-ro"
+	broken "state dir not writable" 503 unavailable \
+	    "state_dir $T/state-ro: Permission denied" "$(meta "$D/b2" event_id)"
+fi
+
+# A hook that is not executable: 500, the log names it, nothing recorded,
+# and once it is fixed the sender's retry runs it.
+mkdir -p "$T/hooks-noexec"
+printf '#!/bin/sh\nexit 0\n' > "$T/hooks-noexec/default"
+chmod 644 "$T/hooks-noexec/default"
+t_own "$T/hooks-noexec"
+t_config "$T/conf-noexec" "$T/hooks-noexec"
+sign "$D/b3" --type verification.session.expired
+cgi_run noexec "$D/b3" IDHOOK_CONFIG="$T/conf-noexec"
+broken "hook not executable" 500 error "hooks-noexec/default" \
+    "$(meta "$D/b3" event_id)"
+grep -q 'chmod +x' "$C_ERR" && ok "broken setup: the log says chmod +x" ||
+    not_ok "broken setup: no 'chmod +x' in: $(head -c 400 "$C_ERR")"
+chmod 755 "$T/hooks-noexec/default"
+resign "$D/b3" "$D/b3r"
+cgi_run noexec-fixed "$D/b3r" IDHOOK_CONFIG="$T/conf-noexec"
+expect_cgi 200 delivered "hook made executable: the retry is delivered"
+
 if [ "$(id -u)" = 0 ]; then
 	sign "$D/root" --type verification.session.expired
 	RID=$(meta "$D/root" event_id)
