@@ -8,11 +8,12 @@ set -eu
 build="build-essential autoconf automake pkgconf libfcgi-dev libssl-dev
 libcjose-dev libjansson-dev liblmdb-dev libinih-dev"
 runtime="lighttpd curl python3 python3-cryptography procps util-linux"
+servers="nginx spawn-fcgi"
 
 case "${1:-build}" in
 build) want=$build ;;
 demo) want="$build $runtime" ;;
-test) want="$build $runtime" ;;
+test) want="$build $runtime $servers" ;;
 *) echo "usage: $0 build|test|demo" >&2; exit 2 ;;
 esac
 

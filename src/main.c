@@ -396,6 +396,7 @@ int
 main(int argc, char *argv[])
 {
 	struct request	 rq;
+	char		 path[PATH_MAX];
 	const char	*e;
 	int		 ch, fastcgi;
 
@@ -428,9 +429,16 @@ main(int argc, char *argv[])
 		usage(2);
 	g.is_root = geteuid() == 0;
 	set_home();
-	/* FastCGI: read keys (perhaps as root) and drop before accepting. */
+	/*
+	 * FastCGI: read keys (perhaps as root) and drop before accepting.
+	 * A config that only a request parameter names (nginx fastcgi_param)
+	 * is loaded by the first request: no error for the default path.
+	 */
 	if (fastcgi) {
-		(void)ensure_config(NULL);
+		if (g.arg_config != NULL || g.env_config != NULL ||
+		    (locate_config(NULL, path, sizeof(path)) == 0 &&
+		    exists(path)))
+			(void)ensure_config(NULL);
 		return serve_fastcgi();
 	}
 	memset(&rq, 0, sizeof(rq));
