@@ -366,6 +366,7 @@ serve(struct request *rq)
 		pc->pc_clock = clock_now;
 		pipeline_handle(pc, rq, &oc);	/* reads and wipes the body */
 	}
+	request_discard_body(rq, BODY_MAX);
 	status = responses[oc.oc_result].status;
 	(void)request_respond(rq, status, responses[oc.oc_result].reason,
 	    responses[oc.oc_result].header, responses[oc.oc_result].word);

@@ -61,7 +61,6 @@ bound(struct pipeline_ctx *pc, struct request *rq, struct outcome *oc)
 	case REQ_OK:
 		return ep;
 	case REQ_TOO_BIG:
-		request_discard_body(rq, BODY_MAX);
 		set(oc, PR_TOO_LARGE, LOG_WARN, "body larger than max_body");
 		break;
 	case REQ_SHORT:

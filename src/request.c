@@ -148,6 +148,7 @@ request_read_body(struct request *rq, size_t max)
 		if (r == 0)
 			break;
 		rq->rq_len += (size_t)r;
+		rq->rq_consumed += (size_t)r;
 		if (rq->rq_len > max)
 			return REQ_TOO_BIG;
 	}
@@ -157,16 +158,35 @@ request_read_body(struct request *rq, size_t max)
 	return REQ_OK;
 }
 
+/*
+ * A CGI program that exits with its input unread makes Apache mod_cgid
+ * drop the connection (the sender sees no answer at all), and a FastCGI
+ * server may still be sending the body.  FastCGI: read to the end of the
+ * stream.  CGI: what CONTENT_LENGTH says is left, or, without it (a
+ * chunked body), to EOF, which the server gives after the body.
+ */
 void
 request_discard_body(struct request *rq, size_t limit)
 {
-	uint8_t	 buf[BODY_CHUNK];
-	size_t	 got = 0;
-	ssize_t	 r;
+	uint8_t		 buf[BODY_CHUNK];
+	const char	*cl;
+	size_t		 got = 0, left = limit, n;
+	ssize_t		 r;
 
-	if (rq->rq_fcgx == NULL)
-		return;
-	while (got < limit && (r = body_read(rq, buf, sizeof(buf))) > 0)
+	cl = request_param(rq->rq_params, "CONTENT_LENGTH", NULL);
+	if (rq->rq_fcgx == NULL && cl != NULL && cl[0] != '\0') {
+		switch (parse_length(cl, limit, &n)) {
+		case REQ_OK:
+			left = n > rq->rq_consumed ? n - rq->rq_consumed : 0;
+			break;
+		case REQ_TOO_BIG:
+			break;		/* as much as limit allows */
+		default:
+			return;		/* no telling where it ends */
+		}
+	}
+	while (got < left && (r = body_read(rq, buf, left - got <
+	    sizeof(buf) ? left - got : sizeof(buf))) > 0)
 		got += (size_t)r;
 	explicit_bzero(buf, sizeof(buf));
 }

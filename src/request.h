@@ -17,6 +17,7 @@ struct request {
 	uint8_t		*rq_body;	/* malloc'd, rq_len bytes + NUL */
 	size_t		 rq_len;
 	size_t		 rq_cap;
+	size_t		 rq_consumed;	/* body bytes read from the server */
 };
 
 /*
@@ -45,8 +46,10 @@ int	 request_read_body(struct request *, size_t max);
 
 /*
  * request_discard_body: reads and drops what is left of the body (at
- * most limit bytes), so a FastCGI server that is still sending it does
- * not see the connection reset before it reads our answer.
+ * most limit bytes) before the answer is written, so that the server
+ * (Apache mod_cgid, a FastCGI server still sending) does not see its
+ * program stop reading and drop the connection.  CGI: CONTENT_LENGTH
+ * minus what was read, or to EOF without one.
  */
 void	 request_discard_body(struct request *, size_t limit);
 

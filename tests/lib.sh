@@ -651,3 +651,118 @@ env_exact() {
 	    cut -c1-100 | tr '\n' ' ')
 	[ -z "$ENV_WHY" ]
 }
+
+# ---- apache (tests/integration/apache.sh) ----------------------------------------
+# A self-contained Apache 2.4 (deploy-notes 7): no /etc/apache2/apache2.conf,
+# every runtime file in $T, run as the server user, stopped by its pid.
+
+APID=
+SFPID=
+
+# apache_conf FILE: the server part of an httpd.conf on a new free port
+# (sets PORT, URL); the test appends its own sections to FILE.
+apache_conf() {
+	PORT=$(free_port)
+	URL=http://127.0.0.1:$PORT
+	ac_m=/usr/lib/apache2/modules
+	cat > "$1" <<ACONF
+ServerRoot $T
+Listen 127.0.0.1:$PORT
+ServerName 127.0.0.1
+PidFile $T/run/httpd.pid
+DefaultRuntimeDir $T/run
+Mutex file:$T/run default
+ErrorLog $T/logs/apache-error.log
+LogLevel warn
+LogFormat "%h \"%r\" %>s %B te=%{Transfer-Encoding}i" t
+CustomLog $T/logs/apache-access.log t
+LoadModule mpm_event_module $ac_m/mod_mpm_event.so
+LoadModule authz_core_module $ac_m/mod_authz_core.so
+LoadModule mime_module $ac_m/mod_mime.so
+LoadModule alias_module $ac_m/mod_alias.so
+LoadModule env_module $ac_m/mod_env.so
+LoadModule cgid_module $ac_m/mod_cgid.so
+LoadModule fcgid_module $ac_m/mod_fcgid.so
+LoadModule proxy_module $ac_m/mod_proxy.so
+LoadModule proxy_fcgi_module $ac_m/mod_proxy_fcgi.so
+TypesConfig /etc/mime.types
+ScriptSock $T/run/cgid.sock
+FcgidIPCDir $T/run/fcgid
+FcgidProcessTableFile $T/run/fcgid_shm
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 10
+MaxRequestWorkers 20
+DocumentRoot $T/www
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+<Directory $T/www>
+	Require all granted
+</Directory>
+ACONF
+}
+
+# contrib_apache NAME URL-PREFIX PROGRAM [SOCKET]: contrib/apache/NAME as
+# it is, with its URL /idhook, program /usr/local/bin/idhook, config
+# /etc/idhook/idhook.conf and socket moved into the test world ($CONF).
+contrib_apache() {
+	sed -e "s|\"/idhook|\"$2|g" -e "s|\\^/idhook(|^$2(|g" \
+	    -e "s|/usr/local/bin/idhook|$3|g" -e "s|/usr/local/bin|${3%/*}|g" \
+	    -e "s|/etc/idhook/idhook.conf|$CONF|g" \
+	    -e "s|/run/idhook/idhook.sock|${4:-/nonexistent}|g" \
+	    "$top_srcdir/contrib/apache/$1"
+}
+
+# start_apache FILE: apache2 -f FILE -DFOREGROUND as the server user.
+start_apache() {
+	mkdir -p "$T/run/fcgid"
+	t_own "$T/logs" "$T/run"
+	$RUNAS apache2 -f "$1" -DFOREGROUND \
+	    > "$T/logs/apache-stdout.log" 2>&1 &
+	APID=$!
+	LPID=$APID	# wait_port gives up when it dies
+	if ! wait_port "$PORT"; then
+		LPID=
+		not_ok "apache2 started on port $PORT"
+		t_done
+	fi
+	LPID=
+}
+
+stop_apache() {
+	[ -n "$APID" ] || return 0
+	stop_pid "$APID"
+	APID=
+}
+
+# start_spawn_fcgi SOCKET PROGRAM: PROGRAM as a FastCGI daemon on a Unix
+# socket, mode 0660; as root the socket belongs to the server user and
+# the program runs as it.  -n: no fork, so $! is the program itself and
+# its stderr (idhook's log) lands in logs/spawn-fcgi.log.
+start_spawn_fcgi() {
+	sf_own=
+	[ -n "$RUNAS" ] && sf_own="-U $T_USER -G $T_GROUP -u $T_USER -g $T_GROUP"
+	rm -f "$1"
+	spawn-fcgi -n -s "$1" -M 0660 $sf_own -- "$2" \
+	    > "$T/logs/spawn-fcgi.log" 2>&1 &
+	SFPID=$!
+	wait_for 5 test -S "$1" || not_ok "spawn-fcgi made the socket $1"
+}
+
+stop_spawn_fcgi() {
+	[ -n "$SFPID" ] || return 0
+	stop_pid "$SFPID"
+	SFPID=
+}
+
+# apache_cleanup: an EXIT trap for apache.sh (then lib.sh's own cleanup).
+apache_cleanup() {
+	ac_rc=$?
+	stop_apache
+	stop_spawn_fcgi
+	(exit "$ac_rc")
+	t_cleanup
+}
+# ---- end of apache ---------------------------------------------------------------

@@ -108,6 +108,49 @@ test_body(void)
 	request_free_body(&rq);
 }
 
+/*
+ * CGI: discarding reads exactly what is left of CONTENT_LENGTH (Apache
+ * mod_cgid drops the connection of a CGI that leaves input unread), or to
+ * EOF without a length, and nothing when the length is nonsense.
+ */
+static void
+test_discard(void)
+{
+	struct request	 rq;
+
+	/* Answered before reading (405, 404, ...): the 10 body bytes go. */
+	/* read_with sets the params; stdin is set again below. */
+	(void)read_with("-1", "x", 1, 100, &rq);
+	set_stdin("0123456789TAIL", 14);
+	strlcpy(rq.rq_params[1], "CONTENT_LENGTH=10", 64);
+	request_discard_body(&rq, 100);
+	CHECK(lseek(0, 0, SEEK_CUR) == 10);
+
+	/* Body read in full: nothing more is read. */
+	CHECK(read_with("5", "helloTAIL", 9, 100, &rq) == REQ_OK);
+	request_discard_body(&rq, 100);
+	CHECK(lseek(0, 0, SEEK_CUR) == 5);
+	request_free_body(&rq);
+
+	/* Too big by CONTENT_LENGTH: up to the limit. */
+	CHECK(read_with("50", "0123456789012345678901234567890123456789",
+	    40, 20, &rq) == REQ_TOO_BIG);
+	request_discard_body(&rq, 30);
+	CHECK(lseek(0, 0, SEEK_CUR) == 30);
+	request_free_body(&rq);
+
+	/* No CONTENT_LENGTH (chunked): to EOF. */
+	CHECK(read_with(NULL, "abcdef", 6, 3, &rq) == REQ_TOO_BIG);
+	request_discard_body(&rq, 100);
+	CHECK(lseek(0, 0, SEEK_CUR) == 6);
+	request_free_body(&rq);
+
+	/* A nonsense length: nothing is read. */
+	CHECK(read_with("1e3", "abcdef", 6, 100, &rq) == REQ_BAD_LENGTH);
+	request_discard_body(&rq, 100);
+	CHECK(lseek(0, 0, SEEK_CUR) == 0);
+}
+
 static void
 test_respond(void)
 {
@@ -141,6 +184,7 @@ main(void)
 {
 	test_params();
 	test_body();
+	test_discard();
 	test_respond();
 	return 0;
 }
