@@ -593,4 +593,35 @@ n=$(dedup_warnings | wc -l)
 [ "$n" = 0 ] && ok "no dedup store warnings in the logs" ||
     not_ok "$n dedup store warnings in the logs: $(dedup_warnings | head -n 3)"
 
+# ---- 17. no secret file over HTTP (contrib/lighttpd/idhook.conf's deny rule) ----------
+
+# Last: it restarts lighttpd, whose log the checks above read.
+# Copies of every secret file under the document root, world-readable, as
+# a careless install might leave them: the shipped rule must refuse them.
+stop_lighttpd
+for f in "$CONF:idhook.conf" "$T/keys/kayle.secret:kayle.secret" \
+    "$T/keys/k1.pem:k1.pem" "$T/keys/k2.jwk.json:k2.jwk.json" \
+    "$T/state/data.mdb:data.mdb"; do
+	cp "${f%%:*}" "$T/www/${f#*:}"
+	chmod 644 "$T/www/${f#*:}"
+done
+echo readme > "$T/www/readme.txt"
+chmod 644 "$T/www/readme.txt"
+LIGHTTPD_EXTRA="server.modules += ( \"mod_access\" )
+$(sed -n '/^url.access-deny/,/)$/p' "$top_srcdir/contrib/lighttpd/idhook.conf")"
+start_lighttpd "$CONF"
+req /readme.txt
+[ "$R_CODE" = 200 ] && ok "the document root is served (control: readme.txt 200)" ||
+    not_ok "readme.txt: $R_CODE (the fetch checks below would prove nothing)"
+for f in idhook.conf kayle.secret k1.pem k2.jwk.json data.mdb; do
+	req "/$f"
+	case $R_CODE in
+	403|404) ok "GET /$f: $R_CODE, not served" ;;
+	*) not_ok "GET /$f: $R_CODE (a secret file was served)" ;;
+	esac
+done
+LIGHTTPD_EXTRA=
+rm -f "$T/www/idhook.conf" "$T/www/kayle.secret" "$T/www/k1.pem" \
+    "$T/www/k2.jwk.json" "$T/www/data.mdb"
+
 t_done
