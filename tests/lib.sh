@@ -452,6 +452,21 @@ send_bg() {
 	T_BG="$T_BG $BG_PID"
 }
 
+# no_leaks DESC VALUE...: ok if no log holds any of the (non-empty)
+# values: claim values, secrets, key lines.  Only the first characters of
+# a leaked value are printed.
+no_leaks() {
+	nl_desc=$1
+	shift
+	nl_leaks=
+	for nl_v in "$@"; do
+		[ -n "$nl_v" ] || continue
+		all_logs | grep -Fq -- "$nl_v" &&
+		    nl_leaks="$nl_leaks '$(printf %s "$nl_v" | cut -c1-8)...'"
+	done
+	[ -z "$nl_leaks" ] && ok "$nl_desc" || not_ok "$nl_desc: logs contain:$nl_leaks"
+}
+
 # send_copies DIR PATH N TAG: N copies of one delivery at once; waits for
 # all (each curl is bounded by --max-time) and counts the answers in
 # N_DEL, N_DUP, N_409 and N_OTHER (a list of the unexpected ones).

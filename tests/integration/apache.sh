@@ -232,14 +232,10 @@ req /index.html
 
 # ---- logs, shutdown ------------------------------------------------------------------
 
-leaks=
-for v in "$(jval "$D/fcgid/plaintext.json" data.claims.family_name)" \
+no_leaks "logs hold no claim value, secret or key material" \
+    "$(jval "$D/fcgid/plaintext.json" data.claims.family_name)" \
     "$(jval "$D/cgi/plaintext.json" data.claims.family_name)" \
-    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"; do
-	all_logs | grep -Fq -- "$v" && leaks="$leaks '$(printf %s "$v" | cut -c1-12)...'"
-done
-[ -z "$leaks" ] && ok "logs hold no claim value, secret or key material" ||
-    not_ok "logs contain:$leaks"
+    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"
 all_logs | grep -q 'result=delivered' && ok "idhook's log lines reach the logs" ||
     not_ok "no result=delivered line in the logs"
 

@@ -302,14 +302,10 @@ send_copies "$D/aconc" "$EP" 10 aconc
     ok "mod_cgi: 10 concurrent copies: one delivered, hook ran once" ||
     not_ok "mod_cgi: 10 concurrent: $N_DEL delivered, hook ran $(runs "$ACID") times, other:$N_OTHER"
 
-leaks=
-for v in "$(jval "$D/a1/plaintext.json" data.claims.given_names)" \
+no_leaks "logs hold no claim value, secret or key material" \
+    "$(jval "$D/a1/plaintext.json" data.claims.given_names)" \
     "$(jval "$D/a1/plaintext.json" data.claims.family_name)" \
     "$(jval "$D/a1/plaintext.json" data.claims.date_of_birth)" \
-    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"; do
-	all_logs | grep -Fq -- "$v" && leaks="$leaks '$(printf %s "$v" | cut -c1-12)...'"
-done
-[ -z "$leaks" ] && ok "logs hold no claim value, secret or key material" ||
-    not_ok "logs contain:$leaks"
+    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"
 
 t_done

@@ -570,17 +570,13 @@ all_logs | grep 'result=delivered' | grep -F "id=$SUCC_ID" | grep -q 'event=veri
     not_ok "no 'event=verification.session.succeeded id=$SUCC_ID ... result=delivered' log line"
 all_logs | grep -q 'hook-output-marker-A' && ok "hook output is logged" ||
     not_ok "hook output (hook-output-marker-A) not in the log"
-leaks=
-for v in "$(jval "$SUCC/plaintext.json" data.claims.given_names)" \
+no_leaks "logs hold no claim value, secret or key material" \
+    "$(jval "$SUCC/plaintext.json" data.claims.given_names)" \
     "$(jval "$SUCC/plaintext.json" data.claims.family_name)" \
     "$(jval "$SUCC/plaintext.json" data.claims.date_of_birth)" \
     "$(jval "$SUCC/plaintext.json" data.claims.document_number)" \
     "$(jval "$SUCC/plaintext.json" data.claims.kayle_human_id)" \
-    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"; do
-	all_logs | grep -Fq -- "$v" && leaks="$leaks '$(printf %s "$v" | cut -c1-12)...'"
-done
-[ -z "$leaks" ] && ok "logs hold no claim value, secret or key material" ||
-    not_ok "logs contain:$leaks"
+    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"
 # Nothing in this run makes the store fail: any dedup complaint but the
 # takeover after the SIGKILL (section 11) is a bug (a stale per-process
 # "pending done" once produced one on every delivery).

@@ -352,15 +352,11 @@ fi
 all_logs | grep 'result=delivered' | grep -Fq "id=$S1" &&
     ok "idhook logged the delivery (logfmt, stderr kept by spawn-fcgi -n)" ||
     not_ok "no result=delivered line for $S1 in the logs"
-leaks=
-for v in "$(jval "$D/s1/plaintext.json" data.claims.given_names)" \
+no_leaks "logs hold no claim value, secret or key material" \
+    "$(jval "$D/s1/plaintext.json" data.claims.given_names)" \
     "$(jval "$D/s1/plaintext.json" data.claims.family_name)" \
     "$(jval "$D/s1/plaintext.json" data.claims.date_of_birth)" \
-    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"; do
-	all_logs | grep -Fq -- "$v" && leaks="$leaks '$(printf %s "$v" | cut -c1-12)...'"
-done
-[ -z "$leaks" ] && ok "logs hold no claim value, secret or key material" ||
-    not_ok "logs contain:$leaks"
+    "$SECRET" "$SECRET_OLD" whsec_ "$KEY_LINE"
 # The config comes only per request (fastcgi_param): starting without one
 # is normal and must not log an error about the default path.
 all_logs | grep -q 'cannot open config' &&

@@ -392,17 +392,13 @@ all_logs | grep 'endpoint=verifa ' | grep 'provider=verifa' |
 all_logs | grep 'endpoint=std ' | grep 'provider=standard' | grep -F "id=$SID" |
     grep -q 'result=delivered' && ok "log has a standard delivery line" ||
     not_ok "no standard delivery log line for $SID"
-leaks=
-for v in "$(jval "$A/body" result.extracted_data.first_name)" \
+no_leaks "logs hold no personal data (names, date of birth, document number, e-mail) and no secret" \
+    "$(jval "$A/body" result.extracted_data.first_name)" \
     "$(jval "$A/body" result.extracted_data.last_name)" \
     "$(jval "$A/body" result.extracted_data.date_of_birth)" \
     "$(jval "$A/body" result.extracted_data.document_number)" \
     "$VSECRET" "$VSECRET_OLD" "${STD_SECRET#whsec_}" \
-    "$(echo "${STD_SECRET#whsec_}" | tr -d =)" whsec_ c@example.org; do
-	all_logs | grep -Fq -- "$v" && leaks="$leaks '$(printf %s "$v" | cut -c1-8)...'"
-done
-[ -z "$leaks" ] && ok "logs hold no personal data (names, date of birth, document number, e-mail) and no secret" ||
-    not_ok "logs contain:$leaks"
+    "$(echo "${STD_SECRET#whsec_}" | tr -d =)" whsec_ c@example.org
 if grep -Fq -e "$VSECRET" -e "$VSECRET_OLD" -e whsec_ -e "${STD_SECRET#whsec_}" "$OUT"/*.env; then
 	not_ok "a hook environment holds a secret"
 else
