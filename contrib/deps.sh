@@ -7,7 +7,7 @@ set -eu
 
 build="build-essential autoconf automake pkgconf libfcgi-dev libssl-dev
 libcjose-dev libjansson-dev liblmdb-dev libinih-dev"
-runtime="lighttpd curl python3 python3-cryptography procps util-linux"
+runtime="lighttpd curl python3 python3-cryptography procps util-linux mandoc"
 servers="nginx spawn-fcgi apache2 libapache2-mod-fcgid apache2-suexec-pristine passwd"
 
 case "${1:-build}" in

@@ -91,4 +91,8 @@
 /* Logging. */
 #define LOG_LINE_MAX		2048
 
+/* idhook deliver: a DIR/headers file (curl -H lines). */
+#define DELIVER_HEADERS_MAX	64	/* lines */
+#define DELIVER_HEADER_MAX	8192	/* bytes of one line */
+
 #endif /* IDHOOK_BOUNDS_H */

@@ -813,3 +813,94 @@ dedup_get(struct dedup *d, const char *endpoint, const char *id,
 	mdb_txn_abort(txn);
 	return rc;
 }
+
+int
+dedup_forget(struct dedup *d, const char *endpoint, const char *id,
+    size_t idlen)
+{
+	struct dedup_key	 k;
+	MDB_txn			*txn = NULL;
+	MDB_val			 key;
+	int			 rc;
+
+	if (dedup_key_make(&k, endpoint, id, idlen) == -1)
+		return -1;
+	if (dedup_txn_begin(d, 0, &txn) != 0)
+		return -1;
+	key = k.dk_val;
+	rc = mdb_del(txn, d->dd_dbi, &key, NULL);
+	if (rc == MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return 1;
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		dedup_log(LOG_ERROR, "dedup: delete failed", &k, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Splits a key "<endpoint>\0<id>" into NUL-terminated copies. */
+static int
+key_split(const MDB_val *key, char *ep, char *id, size_t *idlen)
+{
+	const char	*p = key->mv_data, *nul;
+	size_t		 elen;
+
+	if ((nul = memchr(p, '\0', key->mv_size)) == NULL)
+		return -1;
+	elen = (size_t)(nul - p);
+	*idlen = key->mv_size - elen - 1;
+	if (elen == 0 || elen > ENDPOINT_NAME_MAX || *idlen == 0 ||
+	    *idlen > EVENT_ID_MAX)
+		return -1;
+	memcpy(ep, p, elen + 1);
+	memcpy(id, nul + 1, *idlen);
+	id[*idlen] = '\0';
+	return 0;
+}
+
+long
+dedup_each(struct dedup *d, int (*fn)(const char *, const char *, size_t,
+    const struct dedup_record *, void *), void *arg)
+{
+	struct dedup_record	 r;
+	MDB_txn			*txn = NULL;
+	MDB_cursor		*cur = NULL;
+	MDB_val			 key, val;
+	char			 ep[ENDPOINT_NAME_MAX + 1];
+	char			 id[EVENT_ID_MAX + 1];
+	size_t			 idlen;
+	long			 n = 0;
+	int			 rc;
+
+	if (dedup_txn_begin(d, MDB_RDONLY, &txn) != 0)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, d->dd_dbi, &cur)) != 0)
+		goto fail;
+	rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+	while (rc == 0) {
+		if (key_split(&key, ep, id, &idlen) == 0) {
+			n++;
+			if (fn(ep, id, idlen, record_decode(&val, &r) == 0 ?
+			    &r : NULL, arg) != 0)
+				break;
+		}
+		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto fail;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n;
+fail:
+	dedup_log(LOG_ERROR, "dedup: walk failed", NULL, rc);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return -1;
+}

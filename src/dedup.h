@@ -98,4 +98,23 @@ int	 dedup_get(struct dedup *, const char *endpoint, const char *id,
  */
 long	 dedup_prune(struct dedup *, int64_t cutoff, size_t max);
 
+/*
+ * dedup_forget: deletes the record of endpoint/id, whatever its state
+ * (the next delivery of the event runs its hook again).  Returns 0
+ * deleted, 1 absent, -1 error.
+ */
+int	 dedup_forget(struct dedup *, const char *endpoint, const char *id,
+	    size_t idlen);
+
+/*
+ * dedup_each: calls fn for every record in key order (endpoint, then
+ * event id; id is NUL-terminated, idlen bytes), inside one read-only
+ * transaction, so fn must not call other dedup functions.  A record that
+ * cannot be decoded is passed with rec NULL.  fn returning non-zero stops
+ * the walk.  Returns the number of records visited, or -1 (logged).
+ */
+long	 dedup_each(struct dedup *, int (*fn)(const char *endpoint,
+	    const char *id, size_t idlen, const struct dedup_record *rec,
+	    void *arg), void *arg);
+
 #endif /* IDHOOK_DEDUP_H */

@@ -20,9 +20,12 @@
 #include <cjose/jwk.h>
 #include <jansson.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include "b64.h"
@@ -492,4 +495,194 @@ jwe_key_free(struct jwe_key *key)
 		return;
 	EVP_PKEY_free(key->jk_pkey);
 	explicit_bzero(key, sizeof(*key));
+}
+
+/* Encryption, for "idhook sign" and "idhook keygen". */
+
+/* Unpadded base64url (RFC 7515 section 2) of in/n at out; returns length. */
+static size_t
+b64u_encode(const uint8_t *in, size_t n, char *out)
+{
+	size_t	 o;
+	int	 m;
+
+	m = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	for (o = 0; o < (size_t)m && out[o] != '='; o++) {
+		if (out[o] == '+')
+			out[o] = '-';
+		else if (out[o] == '/')
+			out[o] = '_';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Room for the base64 of n bytes plus a NUL. */
+#define B64_ROOM(n)	(((n) + 2) / 3 * 4 + 1)
+
+static int
+enc_header(const char *kid, char *out, size_t outsz)
+{
+	json_t	*h;
+	char	*s;
+	int	 rv = -1;
+
+	h = json_pack("{s:s,s:s}", "alg", "RSA-OAEP-256", "enc", "A256GCM");
+	if (h != NULL && kid != NULL && kid[0] != '\0' &&
+	    json_object_set_new(h, "kid", json_string(kid)) == -1) {
+		json_decref(h);
+		return -1;
+	}
+	if (h == NULL || (s = json_dumps(h, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL)
+		goto out;
+	if (B64_ROOM(strlen(s)) <= outsz) {
+		b64u_encode((const uint8_t *)s, strlen(s), out);
+		rv = 0;
+	}
+	free(s);
+ out:
+	json_decref(h);
+	return rv;
+}
+
+static int
+enc_wrap(EVP_PKEY *pub, const uint8_t *cek, uint8_t *ek, size_t *eklen)
+{
+	EVP_PKEY_CTX	*ctx;
+	int		 ok;
+
+	ok = (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL)) != NULL &&
+	    EVP_PKEY_encrypt_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) > 0 &&
+	    EVP_PKEY_encrypt(ctx, ek, eklen, cek, JWE_CEK_LEN) > 0;
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+static int
+enc_gcm(const uint8_t *cek, const uint8_t *iv, const char *aad,
+    const uint8_t *pt, size_t len, uint8_t *ct, uint8_t *tag)
+{
+	EVP_CIPHER_CTX	*ctx;
+	int		 n, ok;
+
+	ok = (ctx = EVP_CIPHER_CTX_new()) != NULL &&
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, JWE_IV_LEN,
+	    NULL) &&
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, cek, iv) &&
+	    EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad,
+	    (int)strlen(aad)) &&
+	    (len == 0 || EVP_EncryptUpdate(ctx, ct, &n, pt, (int)len)) &&
+	    EVP_EncryptFinal_ex(ctx, ct + len, &n) &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, JWE_TAG_LEN, tag);
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* Joins the five segments into one malloc'd string. */
+static int
+enc_join(const char *hdr, const uint8_t *ek, size_t eklen,
+    const uint8_t *iv, const uint8_t *ct, size_t len, const uint8_t *tag,
+    char **out, size_t *outlen)
+{
+	size_t	 room, o;
+	char	*s;
+
+	room = strlen(hdr) + B64_ROOM(eklen) + B64_ROOM(JWE_IV_LEN) +
+	    B64_ROOM(len) + B64_ROOM(JWE_TAG_LEN) + 4;
+	if ((s = malloc(room)) == NULL)
+		return -1;
+	o = strlcpy(s, hdr, room);
+	s[o++] = '.';
+	o += b64u_encode(ek, eklen, s + o);
+	s[o++] = '.';
+	o += b64u_encode(iv, JWE_IV_LEN, s + o);
+	s[o++] = '.';
+	o += b64u_encode(ct, len, s + o);
+	s[o++] = '.';
+	o += b64u_encode(tag, JWE_TAG_LEN, s + o);
+	*out = s;
+	*outlen = o;
+	return 0;
+}
+
+int
+jwe_encrypt(const uint8_t *pt, size_t len, EVP_PKEY *pub, const char *kid,
+    char **out, size_t *outlen)
+{
+	char		 hdr[B64_ROOM(JWE_HEADER_MAX)];
+	uint8_t		 cek[JWE_CEK_LEN], iv[JWE_IV_LEN], tag[JWE_TAG_LEN];
+	uint8_t		 ek[JWE_EK_MAX], *ct = NULL;
+	size_t		 eklen = sizeof(ek);
+	int		 rv = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len >= INT_MAX / 2 || (ct = malloc(len + 1)) == NULL ||
+	    enc_header(kid, hdr, sizeof(hdr)) == -1 ||
+	    RAND_bytes(cek, sizeof(cek)) != 1 ||
+	    RAND_bytes(iv, sizeof(iv)) != 1 ||
+	    enc_wrap(pub, cek, ek, &eklen) == -1 ||
+	    enc_gcm(cek, iv, hdr, pt, len, ct, tag) == -1 ||
+	    enc_join(hdr, ek, eklen, iv, ct, len, tag, out, outlen) == -1) {
+		log_error("%s: encryption failed", __func__);
+		goto fail;
+	}
+	rv = 0;
+ fail:
+	explicit_bzero(cek, sizeof(cek));
+	if (ct != NULL)
+		freezero(ct, len + 1);
+	ERR_clear_error();
+	return rv;
+}
+
+/* One RSA parameter ("n" or "e") as unpadded base64url, malloc'd. */
+static char *
+jwk_bn(EVP_PKEY *pkey, const char *name)
+{
+	BIGNUM	*bn = NULL;
+	uint8_t	*bin = NULL;
+	char	*s = NULL;
+	int	 n;
+
+	if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1 ||
+	    (n = BN_num_bytes(bn)) <= 0 || (bin = malloc((size_t)n)) == NULL ||
+	    BN_bn2bin(bn, bin) != n ||
+	    (s = malloc(B64_ROOM((size_t)n))) == NULL)
+		goto out;
+	b64u_encode(bin, (size_t)n, s);
+ out:
+	free(bin);
+	BN_free(bn);
+	return s;
+}
+
+int
+jwe_public_jwk(EVP_PKEY *pkey, const char *kid, char **json)
+{
+	json_t	*j = NULL;
+	char	*n = NULL, *e = NULL;
+
+	*json = NULL;
+	if (!EVP_PKEY_is_a(pkey, "RSA") ||
+	    (n = jwk_bn(pkey, "n")) == NULL ||
+	    (e = jwk_bn(pkey, "e")) == NULL ||
+	    (j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kty", "RSA", "n", n,
+	    "e", e, "alg", "RSA-OAEP-256", "use", "enc")) == NULL)
+		goto out;
+	if (kid != NULL && kid[0] != '\0' &&
+	    json_object_set_new(j, "kid", json_string(kid)) == -1)
+		goto out;
+	*json = json_dumps(j, JSON_PRESERVE_ORDER);
+ out:
+	json_decref(j);
+	free(n);
+	free(e);
+	ERR_clear_error();
+	return *json != NULL ? 0 : -1;
 }

@@ -73,4 +73,23 @@ int	 jwe_decrypt(const uint8_t *in, size_t len, const struct jwe_key *keys,
 
 const char *jwe_strerror(int result);
 
+/*
+ * jwe_encrypt: the compact JWE of pt/len exactly as Kayle makes it
+ * (protocols/kayle.md "Encryption"): protected header
+ * {"alg":"RSA-OAEP-256","enc":"A256GCM","kid":kid} (no kid when kid is
+ * NULL or ""), a random 32-byte CEK wrapped with RSA-OAEP SHA-256 for
+ * pub (a public or private RSA key), a random 12-byte IV, AES-256-GCM
+ * with AAD = segment 1.  For "idhook sign".  *out is a malloc'd
+ * NUL-terminated string of *outlen bytes.  Returns 0 or -1 (logged).
+ */
+int	 jwe_encrypt(const uint8_t *pt, size_t len, EVP_PKEY *pub,
+	    const char *kid, char **out, size_t *outlen);
+
+/*
+ * jwe_public_jwk: the public JWK to register with Kayle,
+ * {"kty":"RSA","n":...,"e":...,"alg":"RSA-OAEP-256","use":"enc","kid":...}
+ * (kid left out when NULL or "").  *json is malloc'd.  0 or -1.
+ */
+int	 jwe_public_jwk(EVP_PKEY *pkey, const char *kid, char **json);
+
 #endif /* IDHOOK_JWE_H */

@@ -25,6 +25,7 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "config.h"
 #include "dedup.h"
 #include "log.h"
@@ -36,29 +37,6 @@
 #endif
 
 extern char **environ;
-
-static const struct {
-	int		 status;
-	const char	*reason;
-	const char	*word;
-	const char	*header;
-} responses[PR_COUNT] = {
-	[PR_DELIVERED] = { 200, "OK", "delivered", NULL },
-	[PR_DUPLICATE] = { 200, "OK", "duplicate", NULL },
-	[PR_IN_PROGRESS] = { 409, "Conflict", "in_progress", NULL },
-	[PR_BAD_SIGNATURE] = { 400, "Bad Request", "invalid_signature", NULL },
-	[PR_BAD_PAYLOAD] = { 400, "Bad Request", "invalid_payload", NULL },
-	[PR_BAD_REQUEST] = { 400, "Bad Request", "bad_request", NULL },
-	[PR_NOT_FOUND] = { 404, "Not Found", "not_found", NULL },
-	[PR_BAD_METHOD] = { 405, "Method Not Allowed", "method_not_allowed",
-	    "Allow: POST" },
-	[PR_TOO_LARGE] = { 413, "Content Too Large", "too_large", NULL },
-	[PR_HOOK_FAILED] = { 500, "Internal Server Error", "hook_failed",
-	    NULL },
-	[PR_ERROR] = { 500, "Internal Server Error", "error", NULL },
-	[PR_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable",
-	    "Retry-After: 60" },
-};
 
 /* Process-wide state; a FastCGI process keeps it between requests. */
 static struct {
@@ -81,7 +59,8 @@ usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
 	    "usage: idhook [-c FILE]\n"
-	    "       idhook --help | --version\n"
+	    "       idhook check | keygen | sign | deliver | dedup ...\n"
+	    "       idhook help [COMMAND] | --help | --version\n"
 	    "\n"
 	    "idhook receives signed, encrypted webhooks (Kayle ID) as a\n"
 	    "FastCGI or CGI program and runs one hook script per event type.\n"
@@ -143,14 +122,11 @@ exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* SPEC section 1: first match wins. */
+/* SPEC section 1: first match wins; the search itself is cli.c's. */
 static int
 locate_config(char *const *params, char *buf, size_t len)
 {
-	struct passwd	*pw;
-	char		 exe[PATH_MAX], *slash;
 	const char	*p = g.arg_config;
-	ssize_t		 n;
 
 	if (p == NULL)
 		p = g.env_config;
@@ -158,24 +134,7 @@ locate_config(char *const *params, char *buf, size_t len)
 		p = request_param(params, "IDHOOK_CONFIG", NULL);
 	if (p == NULL && g.found[0] != '\0')
 		p = g.found;	/* searched once per process */
-	if (p != NULL)
-		return strlcpy(buf, p, len) < len ? 0 : -1;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
-			*slash = '\0';
-		if ((size_t)snprintf(buf, len, "%s/idhook.conf", exe) < len &&
-		    exists(buf))
-			return 0;
-	}
-	/* suEXEC strips HOME: ask the password database. */
-	if ((pw = getpwuid(geteuid())) != NULL &&
-	    (size_t)snprintf(buf, len, "%s/idhook/idhook.conf", pw->pw_dir)
-	    < len && exists(buf))
-		return 0;
-	return strlcpy(buf, SYSCONFDIR "/idhook/idhook.conf", len) < len ?
-	    0 : -1;
+	return cli_config_path(p, buf, len);
 }
 
 static int
@@ -308,7 +267,7 @@ log_delivery(const struct outcome *oc, int status, long ms)
 	if (oc->oc_delivery[0] != '\0')
 		logline_add(&l, "delivery", oc->oc_delivery);
 	logline_addf(&l, "status", "%d", status);
-	logline_add(&l, "result", responses[oc->oc_result].word);
+	logline_add(&l, "result", cli_answer(oc->oc_result)->ca_word);
 	if (oc->oc_hook_exit != -1)
 		logline_addf(&l, "hook_exit", "%d", oc->oc_hook_exit);
 	if (oc->oc_attempt > 0)
@@ -340,6 +299,7 @@ static void
 serve(struct request *rq)
 {
 	struct pipeline_ctx	*pc = &g.pc;
+	const struct cli_answer	*an;
 	struct config		*cf;
 	struct outcome		 oc;
 	struct timespec		 t0;
@@ -367,9 +327,10 @@ serve(struct request *rq)
 		pipeline_handle(pc, rq, &oc);	/* reads and wipes the body */
 	}
 	request_discard_body(rq, BODY_MAX);
-	status = responses[oc.oc_result].status;
-	(void)request_respond(rq, status, responses[oc.oc_result].reason,
-	    responses[oc.oc_result].header, responses[oc.oc_result].word);
+	an = cli_answer(oc.oc_result);
+	status = an->ca_status;
+	(void)request_respond(rq, status, an->ca_reason, an->ca_header,
+	    an->ca_word);
 	log_delivery(&oc, status, elapsed_ms(&t0));
 }
 
@@ -399,9 +360,11 @@ main(int argc, char *argv[])
 	struct request	 rq;
 	char		 path[PATH_MAX];
 	const char	*e;
-	int		 ch, fastcgi;
+	int		 ch, fastcgi, rc;
 
 	harden();
+	if ((rc = cli_main(argc, argv)) != -1)
+		return rc;
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		usage(0);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {

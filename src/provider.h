@@ -53,6 +53,11 @@ struct provider {
 	 */
 	int		(*pv_secret)(const uint8_t *line, size_t len,
 			    uint8_t *out, size_t outsz, size_t *outlen);
+	/*
+	 * The event types the sender documents, NULL-ended; NULL: any
+	 * (idhook check then does not flag hook names as typos).
+	 */
+	const char *const *pv_event_types;
 };
 
 extern const struct provider provider_kayle;

@@ -34,6 +34,17 @@ kayle_verify(const struct provider_input *in)
 	    in->pi_now, in->pi_tolerance);
 }
 
+/* protocols/kayle.md: every type the sender emits. */
+static const char *const kayle_event_types[] = {
+	"verification.session.succeeded",
+	"verification.session.failed",
+	"verification.session.expired",
+	"verification.session.cancelled",
+	"verification.attempt.succeeded",
+	"verification.attempt.failed",
+	NULL
+};
+
 const struct provider provider_kayle = {
 	.pv_name = "kayle",
 	.pv_sig_params = kayle_sig_params,
@@ -43,4 +54,5 @@ const struct provider provider_kayle = {
 	.pv_id_paths = kayle_id_paths,
 	.pv_id_params = no_params,
 	.pv_verify = kayle_verify,
+	.pv_event_types = kayle_event_types,
 };

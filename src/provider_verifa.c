@@ -48,6 +48,25 @@ verifa_verify(const struct provider_input *in)
 	    in->pi_secrets, in->pi_nsecrets, in->pi_now, in->pi_tolerance);
 }
 
+/* protocols/verifa.md, "Event types" (separators as documented). */
+static const char *const verifa_event_types[] = {
+	"session.created", "session.started", "session.approved",
+	"session.declined", "session.requires-review", "session.expired",
+	"session.resubmission-required", "session.redacted",
+	"session.retention-expired", "session.link_generated",
+	"check.completed", "check.matched", "check.monitoring.new_hits",
+	"check.monitoring.clear", "screening.completed",
+	"identity.created", "identity.updated", "identity.archived",
+	"identity.restored", "identity.tag-added", "identity.tag-removed",
+	"identity.flagged",
+	"case.created", "case.claimed", "case.approved", "case.rejected",
+	"case.escalated",
+	"document.uploaded", "document.classified", "document.extracted",
+	"document.verified", "document.compared", "document.redacted",
+	"consortium.match_found",
+	NULL
+};
+
 const struct provider provider_verifa = {
 	.pv_name = "verifa",
 	.pv_sig_params = verifa_sig_params,
@@ -58,4 +77,5 @@ const struct provider provider_verifa = {
 	.pv_id_params = verifa_delivery_params,
 	.pv_legacy_ok = 1,
 	.pv_verify = verifa_verify,
+	.pv_event_types = verifa_event_types,
 };

@@ -28,7 +28,6 @@
 #include "log.h"
 #include "sig.h"
 
-#define SIG_MAC_LEN	32	/* SHA-256 */
 #define SIG_HEX_LEN	(2 * SIG_MAC_LEN)
 #define SIG_B64_LEN	44	/* padded base64 of 32 bytes */
 /*
@@ -447,6 +446,30 @@ sig_verify_body_hex(const char *hdr, size_t hlen, const uint8_t *body,
 	sc.sc_n = 1;
 	msg_add(&m, body, blen);
 	return match_secrets(&m, &sc, secrets, nsecrets);
+}
+
+int
+sig_hmac_parts(const struct secret *key, const uint8_t *const *p,
+    const size_t *len, size_t n, uint8_t out[SIG_MAC_LEN])
+{
+	struct sig_msg	 m;
+	EVP_MAC		*mac = NULL;
+	EVP_MAC_CTX	*ctx = NULL;
+	size_t		 i;
+	int		 rv = -1;
+
+	if (n > SIG_PIECES_MAX || key->s_len == 0)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < n; i++)
+		msg_add(&m, p[i], len[i]);
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (ctx = EVP_MAC_CTX_new(mac)) != NULL)
+		rv = mac_msg(ctx, key, &m, out);
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	ERR_clear_error();
+	return rv;
 }
 
 const char *

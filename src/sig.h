@@ -101,6 +101,14 @@ int	 sig_secret_standard(const uint8_t *line, size_t len, uint8_t *out,
 int	 sig_verify_body_hex(const char *hdr, size_t hlen, const uint8_t *body,
 	    size_t blen, const struct secret *secrets, size_t nsecrets);
 
+/*
+ * sig_hmac_parts: HMAC-SHA256(key = the secret's bytes, the n pieces
+ * p[i]/len[i] concatenated) into out, for "idhook sign".  0 or -1.
+ */
+#define SIG_MAC_LEN	32	/* SHA-256 */
+int	 sig_hmac_parts(const struct secret *key, const uint8_t *const *p,
+	    const size_t *len, size_t n, uint8_t out[SIG_MAC_LEN]);
+
 /* Short reason for the log ("signature mismatch", ...). Never NULL. */
 const char *sig_strerror(int result);
 

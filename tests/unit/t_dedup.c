@@ -762,6 +762,67 @@ t_reader_check(void)
 	CHECK(xwait(hold) == 128 + SIGKILL);
 }
 
+struct walk {
+	int	 n;
+	int	 stop_at;	/* stop after this many (0: never) */
+	char	 seen[8][32];
+};
+
+static int
+walk_fn(const char *ep, const char *id, size_t idlen,
+    const struct dedup_record *r, void *arg)
+{
+	struct walk	*w = arg;
+
+	CHECK(r != NULL && strlen(id) == idlen && idlen < 20);
+	CHECK(w->n < 8);
+	(void)snprintf(w->seen[w->n], sizeof(w->seen[0]), "%s/%s", ep, id);
+	w->n++;
+	return w->stop_at != 0 && w->n == w->stop_at;
+}
+
+/* dedup_each walks every record in key order; dedup_forget re-arms one. */
+static void
+t_each_forget(void)
+{
+	struct dedup_record	 r;
+	struct dedup		*d;
+	struct walk		 w;
+	char			 dir[PATH_MAX];
+	unsigned		 att = 0;
+	int64_t			 t = now_s();
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	memset(&w, 0, sizeof(w));
+	CHECK(dedup_each(d, walk_fn, &w) == 0 && w.n == 0);
+	CHECK(claim(d, "b", "e2", t, &att) == DEDUP_CLAIMED);
+	CHECK(claim(d, "a", "e9", t, &att) == DEDUP_CLAIMED);
+	CHECK(claim(d, "b", "e1", t, &att) == DEDUP_CLAIMED);
+	CHECK(finish(d, "b", "e1", 1, 0, t + 1) == 0);
+	CHECK(dedup_each(d, walk_fn, &w) == 3 && w.n == 3);
+	CHECK(strcmp(w.seen[0], "a/e9") == 0);
+	CHECK(strcmp(w.seen[1], "b/e1") == 0);
+	CHECK(strcmp(w.seen[2], "b/e2") == 0);
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	CHECK(dedup_each(d, walk_fn, &w) == 2 && w.n == 2);
+
+	/* forget: done -> absent -> claimed again as attempt 1 */
+	CHECK(claim(d, "b", "e1", t + 2, &att) == DEDUP_DONE);
+	CHECK(dedup_forget(d, "b", "e1", 2) == 0);
+	CHECK(get(d, "b", "e1", &r) == 1);
+	CHECK(dedup_forget(d, "b", "e1", 2) == 1);
+	CHECK(dedup_forget(d, "a", "e1", 2) == 1);	/* other endpoint */
+	CHECK(get(d, "a", "e9", &r) == 0);
+	CHECK(claim(d, "b", "e1", t + 3, &att) == DEDUP_CLAIMED && att == 1);
+	/* bounds: empty id, empty endpoint */
+	CHECK(dedup_forget(d, "b", "", 0) == -1);
+	CHECK(dedup_forget(d, "", "e1", 2) == -1);
+	memset(&w, 0, sizeof(w));
+	CHECK(dedup_each(d, walk_fn, &w) == 3);
+	dedup_close(d);
+}
+
 int
 main(void)
 {
@@ -788,5 +849,6 @@ main(void)
 	t_map_full();
 	t_open_fail();
 	t_reader_check();
+	t_each_forget();
 	return 0;
 }

@@ -4,6 +4,11 @@
  * and tests/vectors/jwe (tests/tools/make_jwe_vectors.py, Python
  * cryptography).  The 1 MiB case is encrypted here with OpenSSL EVP
  * directly under a CEK that the Python side wrapped.
+ * jwe_encrypt ("idhook sign") is checked here for its exact header bytes
+ * (computed by Python), fresh CEK/IV, and that it decrypts; that an
+ * independent implementation decrypts it is tests/integration/keygen.sh.
+ * jwe_public_jwk must give the n and e of the JWKs the sender's code
+ * (kayle-e2e) and Python (jwe/b.pub.jwk.json) wrote for the same keys.
  */
 #include "compat.h"
 
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "jwe.h"
@@ -535,6 +541,122 @@ test_strerror(void)
 		CHECK(jwe_strerror(r) != NULL && jwe_strerror(r)[0] != '\0');
 }
 
+/* Python: b64url of the exact header bytes. */
+#define HDR_KID_B	"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIiwi" \
+			"a2lkIjoiYiJ9."
+#define HDR_NOKID	"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0."
+
+static void
+enc_check(const struct jwe_key *k, const char *kid, const char *hdr,
+    const struct buf *pt, char **out)
+{
+	struct buf	 in;
+	size_t		 len, i, dots = 0;
+	char		 got[KID_MAX + 1];
+
+	CHECK(jwe_encrypt(pt->b, pt->n, k->jk_pkey, kid, out, &len) == 0);
+	CHECK(*out != NULL && strlen(*out) == len);
+	CHECK(strncmp(*out, hdr, strlen(hdr)) == 0);
+	for (i = 0; i < len; i++) {
+		dots += (*out)[i] == '.';
+		CHECK((*out)[i] == '.' || strchr(b64u_chars, (*out)[i]));
+	}
+	CHECK(dots == 4);
+	in.b = (uint8_t *)*out;
+	in.n = len;
+	CHECK(dec(&in, k, 1, pt, got, sizeof(got)) == JWE_OK);
+	CHECK(strcmp(got, kid != NULL ? kid : "") == 0);
+}
+
+static void
+test_encrypt(void)
+{
+	struct jwe_key	 a, b;
+	struct buf	 pt = dup_str(E2E_PT), empty = dup_str(""), in;
+	char		*o1, *o2, *o3, *o4;
+	size_t		 n;
+
+	CHECK(key_load(VEC "a.pem", "a", &a) == 0);
+	CHECK(key_load(VEC "b.pem", "b", &b) == 0);
+	enc_check(&b, "b", HDR_KID_B, &pt, &o1);
+	enc_check(&b, "b", HDR_KID_B, &pt, &o2);
+	enc_check(&b, NULL, HDR_NOKID, &pt, &o3);
+	enc_check(&b, "b", HDR_KID_B, &empty, &o4);
+	/* Fresh CEK (so wrapped key) and IV every time. */
+	n = strlen(HDR_KID_B);
+	CHECK(strcmp(o1, o2) != 0);
+	CHECK(strncmp(o1 + n, o2 + n, 40) != 0);
+	CHECK(strncmp(strchr(strchr(o1 + n, '.') + 1, '.'),
+	    strchr(strchr(o2 + n, '.') + 1, '.'), 10) != 0);
+	/* Encrypted to b: a cannot unwrap it; a flipped tag fails. */
+	in.b = (uint8_t *)o1;
+	in.n = strlen(o1);
+	CHECK(dec(&in, &a, 1, NULL, NULL, 0) == JWE_ERR_NOKEY);
+	o1[in.n - 2] = o1[in.n - 2] == 'A' ? 'B' : 'A';
+	CHECK(dec(&in, &b, 1, NULL, NULL, 0) == JWE_ERR_DECRYPT);
+	free(o1);
+	free(o2);
+	free(o3);
+	free(o4);
+	free(pt.b);
+	free(empty.b);
+	jwe_key_free(&a);
+	jwe_key_free(&b);
+}
+
+/* Our JWK's n, e against a JWK written by another implementation. */
+static void
+jwk_check(const char *pem, const char *kid, const char *other)
+{
+	struct jwe_key	 k;
+	struct buf	 f = slurp(other);
+	json_t		*mine, *theirs;
+	char		*s;
+	const char	*m;
+
+	CHECK(key_load(pem, NULL, &k) == 0);
+	CHECK(jwe_public_jwk(k.jk_pkey, kid, &s) == 0);
+	CHECK((mine = json_loads(s, JSON_REJECT_DUPLICATES, NULL)) != NULL);
+	CHECK((theirs = json_loadb((char *)f.b, f.n, 0, NULL)) != NULL);
+	CHECK(json_object_size(mine) == (kid != NULL ? 6 : 5));
+	CHECK(json_equal(json_object_get(mine, "n"),
+	    json_object_get(theirs, "n")));
+	CHECK(json_equal(json_object_get(mine, "e"),
+	    json_object_get(theirs, "e")));
+	CHECK(strcmp(json_string_value(json_object_get(mine, "kty")),
+	    "RSA") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(mine, "alg")),
+	    "RSA-OAEP-256") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(mine, "use")),
+	    "enc") == 0);
+	m = json_string_value(json_object_get(mine, "kid"));
+	CHECK(kid == NULL ? m == NULL : m != NULL && strcmp(m, kid) == 0);
+	json_decref(mine);
+	json_decref(theirs);
+	free(s);
+	free(f.b);
+	jwe_key_free(&k);
+}
+
+static void
+test_public_jwk(void)
+{
+	struct jwe_key	 a;
+	struct buf	 f = slurp(VEC "b.pub.jwk.json");
+	char		*s;
+
+	jwk_check(E2E "private.pem", "kayle-1", E2E "public.jwk.json");
+	jwk_check(VEC "b.pem", NULL, VEC "b.pub.jwk.json");
+	/* Negative: a's JWK is not b's. */
+	CHECK(key_load(VEC "a.pem", NULL, &a) == 0);
+	CHECK(jwe_public_jwk(a.jk_pkey, "b", &s) == 0);
+	CHECK(strstr(s, "yhgEegF1W80k0mjIDJvJyN9vL9Kd54l6") == NULL);
+	CHECK(memmem(f.b, f.n, "yhgEegF1W80k0mjIDJvJyN9vL9Kd54l6", 32) != NULL);
+	free(s);
+	free(f.b);
+	jwe_key_free(&a);
+}
+
 int
 main(void)
 {
@@ -545,5 +667,7 @@ main(void)
 	test_big();
 	test_keys();
 	test_strerror();
+	test_encrypt();
+	test_public_jwk();
 	return 0;
 }
