@@ -83,7 +83,9 @@ write_new(const char *path, const void *buf, size_t len, mode_t mode)
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
+	if (fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}

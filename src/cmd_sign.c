@@ -356,7 +356,12 @@ write_file(const char *dir, const char *name, const char *buf, size_t len)
 			close(fd);
 		return -1;
 	}
-	if (fwrite(buf, 1, len, f) != len || fclose(f) == EOF) {
+	if (fwrite(buf, 1, len, f) != len) {
+		log_error("%s: %s", path, strerror(errno));
+		(void)fclose(f);
+		return -1;
+	}
+	if (fclose(f) == EOF) {
 		log_error("%s: %s", path, strerror(errno));
 		return -1;
 	}

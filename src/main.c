@@ -363,6 +363,14 @@ main(int argc, char *argv[])
 	int		 ch, fastcgi, rc;
 
 	harden();
+	/*
+	 * A CGI request's query string without '=' reaches a CGI program as
+	 * argv words (RFC 3875 section 4.4): in CGI, argv is the client's and
+	 * never an option (PHP-CGI's CVE-2012-1823).  The config then comes
+	 * from IDHOOK_CONFIG or the search of SPEC section 1.
+	 */
+	if (getenv("GATEWAY_INTERFACE") != NULL)
+		argc = 1;
 	if ((rc = cli_main(argc, argv)) != -1)
 		return rc;
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)

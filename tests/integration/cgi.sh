@@ -156,12 +156,19 @@ resign "$D/b1" "$D/b1-forged" --secret "$SECRET_WRONG"
 cgi_run forged "$D/b1-forged"
 expect_cgi 400 invalid_signature "shell CGI forged signature: 400"
 
-# Config discovery: -c FILE; idhook.conf beside the executable.
+# A query string without '=' reaches a CGI program as argv words: a
+# client must not be able to pick the config ("?-c+/other.conf") or turn
+# a delivery into a usage error ("?x").  IDHOOK_CONFIG is used.
 sign "$D/c1" --type verification.session.expired
-CGI_ARGS="-c $CONF"
-cgi_run dash-c "$D/c1" IDHOOK_CONFIG=
+CGI_ARGS="-c $T/no-such.conf"
+cgi_run dash-c "$D/c1"
 CGI_ARGS=
-expect_cgi 200 delivered "shell CGI: config from -c FILE"
+expect_cgi 200 delivered "shell CGI: argv '-c FILE' from a query string is ignored"
+sign "$D/c1b" --type verification.session.expired
+CGI_ARGS="check"
+cgi_run argv-word "$D/c1b"
+CGI_ARGS=
+expect_cgi 200 delivered "shell CGI: an argv word from a query string is ignored"
 sign "$D/c2" --type verification.session.expired
 cp "$CONF" "$T/www/idhook.conf"
 cgi_run beside "$D/c2" IDHOOK_CONFIG=
