@@ -139,6 +139,8 @@ if [ "$(id -u)" = 0 ]; then
 	RUNAS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 	chown -R nobody:nogroup "$T"
 fi
+echo "idhook check (config, secret and key files, hooks, state dir):"
+"$T/www/idhook" check -c "$T/etc/idhook.conf" | sed 's/^/  /'
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$T/lighttpd.conf" <<CONF
 server.modules       = ( "mod_fastcgi" )
