@@ -279,6 +279,29 @@ record_put(struct dedup *d, MDB_txn *txn, const struct dedup_key *k,
 }
 
 /*
+ * Puts r and commits *txnp (which is gone afterwards, even on failure).
+ * Returns 0, DEDUP_FULL for the caller to prune and retry, or -1 after
+ * logging what.
+ */
+static int
+record_store(struct dedup *d, MDB_txn **txnp, const struct dedup_key *k,
+    const struct dedup_record *r, const char *what)
+{
+	int	 rc;
+
+	if ((rc = record_put(d, *txnp, k, r)) == 0) {
+		rc = mdb_txn_commit(*txnp);
+		*txnp = NULL;	/* freed by commit, even on failure */
+	}
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_MAP_FULL)
+		return DEDUP_FULL;
+	dedup_log(LOG_ERROR, what, k, rc);
+	return -1;
+}
+
+/*
  * Begins a transaction.  MDB_MAP_RESIZED (lmdb.h mdb_txn_begin): another
  * process grew the map; re-setting our configured size makes LMDB round
  * it up to the pages in use, without adopting the other's reserve.
@@ -499,17 +522,11 @@ claim_txn(struct dedup *d, const struct dedup_key *k, int64_t now,
 		r.dr_attempts++;
 	r.dr_pid = (int32_t)getpid();
 	r.dr_pid_start = proc_start(getpid());
-	if ((rc = record_put(d, txn, k, &r)) == 0) {
-		rc = mdb_txn_commit(txn);
-		txn = NULL;	/* freed by commit, even on failure */
-	}
-	if (rc == 0) {
+	if ((res = record_store(d, &txn, k, &r,
+	    "dedup: storing claim failed")) == 0) {
 		*attempt = r.dr_attempts;
 		res = DEDUP_CLAIMED;
-	} else if (rc == MDB_MAP_FULL)
-		res = DEDUP_FULL;
-	else
-		dedup_log(LOG_ERROR, "dedup: storing claim failed", k, rc);
+	}
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
@@ -757,16 +774,7 @@ finish_txn(struct dedup *d, const struct dedup_key *k, int success,
 	r.dr_updated = now;
 	r.dr_pid = 0;
 	r.dr_pid_start = 0;
-	if ((rc = record_put(d, txn, k, &r)) == 0) {
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-	}
-	if (rc == 0)
-		res = 0;
-	else if (rc == MDB_MAP_FULL)
-		res = DEDUP_FULL;
-	else
-		dedup_log(LOG_ERROR, "dedup: storing result failed", k, rc);
+	res = record_store(d, &txn, k, &r, "dedup: storing result failed");
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
