@@ -452,6 +452,27 @@ send_bg() {
 	T_BG="$T_BG $BG_PID"
 }
 
+# replays_and_forgery DIR PATH ID: delivery DIR (already delivered once,
+# event ID) sent again as it was and as the sender's resend: both 200
+# duplicate, the hook still ran once; then a new event signed with a wrong
+# secret: 400, no hook.  Leaves that event's genuine delivery in $D/f1.
+replays_and_forgery() {
+	send "$1" "$2"
+	expect 200 duplicate "replay of the same request: 200 duplicate"
+	resign "$1" "$1-again"
+	send "$1-again" "$2"
+	expect 200 duplicate "the sender's resend (fresh signature): 200 duplicate"
+	[ "$(runs "$3")" = 1 ] && ok "after replay and resend the hook ran once" ||
+	    not_ok "after replay and resend the hook ran $(runs "$3") times"
+	sign "$D/f1" --type verification.session.failed
+	rf_id=$(meta "$D/f1" event_id)
+	resign "$D/f1" "$D/f1-forged" --secret "$SECRET_WRONG"
+	send "$D/f1-forged" "$2"
+	expect 400 invalid_signature "forged delivery (wrong secret): 400 invalid_signature"
+	[ "$(runs "$rf_id")" = 0 ] && ok "no hook ran for the forgery" ||
+	    not_ok "a hook ran for the forgery"
+}
+
 # no_leaks DESC VALUE...: ok if no log holds any of the (non-empty)
 # values: claim values, secrets, key lines.  Only the first characters of
 # a leaked value are printed.

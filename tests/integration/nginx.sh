@@ -157,21 +157,7 @@ if [ -n "$RUNAS" ]; then
 	    not_ok "hook uid '$u', want $(id -u "$T_USER")"
 fi
 
-send "$D/s1" "$EP"
-expect 200 duplicate "replay: 200 duplicate"
-resign "$D/s1" "$D/s1-resent"
-send "$D/s1-resent" "$EP"
-expect 200 duplicate "sender's resend (fresh t): 200 duplicate"
-[ "$(runs "$S1")" = 1 ] && ok "replays: hook still ran once" ||
-    not_ok "replays: hook ran $(runs "$S1") times"
-
-sign "$D/f1" --type verification.session.failed
-F1=$(meta "$D/f1" event_id)
-resign "$D/f1" "$D/f1-forged" --secret "$SECRET_WRONG"
-send "$D/f1-forged" "$EP"
-expect 400 invalid_signature "wrong secret: 400 invalid_signature"
-[ "$(runs "$F1")" = 0 ] && ok "forged delivery ran no hook" ||
-    not_ok "forged delivery ran a hook"
+replays_and_forgery "$D/s1" "$EP" "$S1"
 
 # ---- the signature header twice ----------------------------------------------
 
