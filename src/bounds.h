@@ -74,6 +74,22 @@
 #define RETENTION_DEFAULT	(30L * 86400)
 #define RETENTION_MAX		(3650L * 86400)
 
+/* Queue mode (SPEC section 9). */
+#define MAX_RUNNING_DEFAULT	2	/* hooks at once per endpoint */
+#define MAX_RUNNING_MAX		64
+#define RETRY_BACKOFF_DEFAULT	30	/* s before the 2nd run, then doubled */
+#define RETRY_BACKOFF_MAX	86400
+#define QUEUE_BACKOFF_CAP	3600	/* longest wait, unless retry_backoff */
+#define MAX_ATTEMPTS_DEFAULT	10
+#define MAX_ATTEMPTS_MAX	100
+/* A running job's lease: hook_timeout + HOOK_KILL_GRACE + this. */
+#define QUEUE_LEASE_EXTRA	30
+#define QUEUE_POLL_MS		200	/* a runner's nap while jobs wait */
+#define QUEUE_CLAIM_TRIES	8	/* claims after jobs moved to dead */
+#define QUEUE_RUNNERS_MAX	4	/* runners of one FastCGI process */
+#define QUEUE_WORKERS_MAX	64	/* idhook queue run -w */
+#define QUEUE_MAX_TIME_MAX	(7L * 86400)	/* idhook queue run -t */
+
 /* Config. */
 #define CONFIG_RETRY		10	/* s before a failed config is reread */
 /* libinih's INI_MAX_LINE on Debian: longer lines are refused. */

@@ -34,7 +34,8 @@ enum {
 	K_HOOK_TIMEOUT = 1 << 3, K_RETENTION = 1 << 4, K_LOG_LEVEL = 1 << 5,
 	K_USER = 1 << 6, K_PROVIDER = 1 << 7, K_SECRET_FILE = 1 << 8,
 	K_TOLERANCE = 1 << 9, K_DECRYPTION_KEY = 1 << 10,
-	K_LEGACY = 1 << 11
+	K_LEGACY = 1 << 11, K_MODE = 1 << 12, K_MAX_RUNNING = 1 << 13,
+	K_RETRY_BACKOFF = 1 << 14, K_MAX_ATTEMPTS = 1 << 15
 };
 
 struct parse_state {
@@ -450,6 +451,45 @@ global_key(struct parse_state *ps, const char *key, const char *value)
 		    SECTION_GLOBAL);
 }
 
+/* Queue mode keys of an endpoint (SPEC section 9).  0: not one of them. */
+static int
+queue_key(struct parse_state *ps, const char *key, const char *value)
+{
+	struct endpoint	*ep = ps->ps_ep;
+	unsigned	*seen = &ps->ps_seen;
+	long long	 v;
+	int64_t		 d;
+
+	if (strcmp(key, "mode") == 0) {
+		if (once(ps, seen, K_MODE, key) != 0)
+			return 1;
+		if (strcmp(value, "queue") == 0)
+			ep->ep_mode = ENDPOINT_QUEUE;
+		else if (strcmp(value, "sync") != 0)
+			cerr(ps, ps->ps_line, key, "\"%s\" is not sync or "
+			    "queue", value);
+	} else if (strcmp(key, "max_running") == 0) {
+		if (once(ps, seen, K_MAX_RUNNING, key) == 0 &&
+		    parse_number(ps, key, value, 1, MAX_RUNNING_MAX, &v) == 0)
+			ep->ep_max_running = (unsigned)v;
+	} else if (strcmp(key, "max_attempts") == 0) {
+		if (once(ps, seen, K_MAX_ATTEMPTS, key) == 0 &&
+		    parse_number(ps, key, value, 1, MAX_ATTEMPTS_MAX, &v) == 0)
+			ep->ep_max_attempts = (unsigned)v;
+	} else if (strcmp(key, "retry_backoff") == 0) {
+		if (once(ps, seen, K_RETRY_BACKOFF, key) != 0)
+			return 1;
+		if ((d = config_parse_duration(value, RETRY_BACKOFF_MAX)) < 1)
+			cerr(ps, ps->ps_line, key, "\"%s\" is not a duration "
+			    "from 1s to %ds, like 30s or 5m", value,
+			    RETRY_BACKOFF_MAX);
+		else
+			ep->ep_retry_backoff = (unsigned)d;
+	} else
+		return 0;
+	return 1;
+}
+
 static void
 endpoint_key(struct parse_state *ps, const char *key, const char *value)
 {
@@ -488,7 +528,7 @@ endpoint_key(struct parse_state *ps, const char *key, const char *value)
 	} else if (strcmp(key, "hooks_dir") == 0) {
 		if (once(ps, seen, K_HOOKS_DIR, key) == 0)
 			ep->ep_hooks_dir = resolve_path(ps, key, value);
-	} else
+	} else if (!queue_key(ps, key, value))
 		cerr(ps, ps->ps_line, key, "unknown key in [endpoint %s]",
 		    ep->ep_name);
 }
@@ -550,6 +590,10 @@ enter_section(struct parse_state *ps, const char *section)
 	ps->ps_ep = &cf->cf_endpoints[cf->cf_nendpoints++];
 	strlcpy(ps->ps_ep->ep_name, name, sizeof(ps->ps_ep->ep_name));
 	ps->ps_ep->ep_tolerance = TOLERANCE_DEFAULT;
+	ps->ps_ep->ep_mode = ENDPOINT_SYNC;
+	ps->ps_ep->ep_max_running = MAX_RUNNING_DEFAULT;
+	ps->ps_ep->ep_retry_backoff = RETRY_BACKOFF_DEFAULT;
+	ps->ps_ep->ep_max_attempts = MAX_ATTEMPTS_DEFAULT;
 	ps->ps_ep->ep_line = ps->ps_line;
 	ps->ps_bad_section = 0;
 }
@@ -693,7 +737,7 @@ config_stamp_eq(const struct config_stamp *a, const struct config_stamp *b)
 static int
 open_config(struct parse_state *ps, struct stat *st)
 {
-	char	*slash;
+	char	*slash, abs[PATH_MAX];
 
 	if (strlcpy(ps->ps_dir, ps->ps_path, sizeof(ps->ps_dir)) >=
 	    sizeof(ps->ps_dir)) {
@@ -706,6 +750,13 @@ open_config(struct parse_state *ps, struct stat *st)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
+	/* Paths in it become absolute: hooks run with another cwd. */
+	if (ps->ps_dir[0] != '/' && realpath(ps->ps_dir, abs) != NULL &&
+	    strlcpy(ps->ps_dir, abs, sizeof(ps->ps_dir)) >=
+	    sizeof(ps->ps_dir)) {
+		log_error("%s: path too long", ps->ps_path);
+		return -1;
+	}
 	if ((ps->ps_fp = fopen(ps->ps_path, "re")) == NULL) {
 		log_error("%s: cannot open config: %s", ps->ps_path,
 		    strerror(errno));
@@ -802,17 +853,35 @@ config_free(struct config *cf)
 }
 
 const struct endpoint *
-config_endpoint(const struct config *cf, const char *path_info)
+config_endpoint_named(const struct config *cf, const char *name)
 {
 	size_t	 i;
+
+	for (i = 0; i < cf->cf_nendpoints; i++)
+		if (strcmp(cf->cf_endpoints[i].ep_name, name) == 0)
+			return &cf->cf_endpoints[i];
+	return NULL;
+}
+
+int
+config_has_queue(const struct config *cf)
+{
+	size_t	 i;
+
+	for (i = 0; i < cf->cf_nendpoints; i++)
+		if (cf->cf_endpoints[i].ep_mode == ENDPOINT_QUEUE)
+			return 1;
+	return 0;
+}
+
+const struct endpoint *
+config_endpoint(const struct config *cf, const char *path_info)
+{
 
 	if (path_info == NULL || path_info[0] == '\0' ||
 	    strcmp(path_info, "/") == 0)
 		return cf->cf_nendpoints == 1 ? &cf->cf_endpoints[0] : NULL;
 	if (path_info[0] != '/')
 		return NULL;
-	for (i = 0; i < cf->cf_nendpoints; i++)
-		if (strcmp(cf->cf_endpoints[i].ep_name, path_info + 1) == 0)
-			return &cf->cf_endpoints[i];
-	return NULL;
+	return config_endpoint_named(cf, path_info + 1);
 }

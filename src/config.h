@@ -19,6 +19,11 @@
 #include "provider.h"
 #include "sig.h"
 
+enum endpoint_mode {
+	ENDPOINT_SYNC = 0,	/* answer when the hook has run */
+	ENDPOINT_QUEUE = 1	/* answer 202 once queued (SPEC section 9) */
+};
+
 struct endpoint {
 	char			 ep_name[ENDPOINT_NAME_MAX + 1];
 	const struct provider	*ep_provider;
@@ -29,6 +34,10 @@ struct endpoint {
 	unsigned		 ep_tolerance;
 	int			 ep_legacy;	/* legacy_signature = yes */
 	char			*ep_hooks_dir;	/* own, or the [idhook] one */
+	int			 ep_mode;	/* ENDPOINT_SYNC or _QUEUE */
+	unsigned		 ep_max_running;	/* queue mode */
+	unsigned		 ep_retry_backoff;	/* seconds */
+	unsigned		 ep_max_attempts;
 	int			 ep_line;	/* of its [endpoint] header */
 };
 
@@ -74,6 +83,13 @@ void	 config_free(struct config *);
 void	 config_stamp(const char *path, struct config_stamp *);
 int	 config_stamp_eq(const struct config_stamp *,
 	    const struct config_stamp *);
+
+/* config_endpoint_named: the endpoint called name, or NULL. */
+const struct endpoint *config_endpoint_named(const struct config *,
+	    const char *name);
+
+/* 1 if any endpoint is in queue mode. */
+int	 config_has_queue(const struct config *);
 
 /*
  * config_endpoint: the endpoint for PATH_INFO ("/kayle"; NULL or "" picks

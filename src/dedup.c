@@ -32,42 +32,23 @@
 #include "bounds.h"
 #include "dedup.h"
 #include "log.h"
+#include "store.h"
 
-/* LMDB's default MDB_MAXKEYSIZE; dedup_open() also checks the library's. */
-#define DEDUP_LMDB_KEY_MAX	511
-_Static_assert(DEDUP_KEY_MAX <= DEDUP_LMDB_KEY_MAX,
+_Static_assert(DEDUP_KEY_MAX <= STORE_LMDB_KEY_MAX,
     "dedup key must fit LMDB's default maximum key size");
 /* The record is stored as raw bytes: no padding may leak or shift. */
 _Static_assert(sizeof(struct dedup_record) == 48,
     "struct dedup_record must have no padding");
 
-#define DEDUP_DB_NAME		"dedup"
-#define DEDUP_MAXDBS		4	/* dedup, and room for a queue */
+#define DEDUP_MAXDBS		8	/* the five of store.h, and room */
 #define DEDUP_MAXREADERS	126
 #define DEDUP_OPEN_TRIES	5
 #define DEDUP_OPEN_SLEEP_MS	10	/* times the try number */
 /* Map growth allowed while pruning a full map (pages). */
 #define DEDUP_RESERVE_PAGES	(4 * DEDUP_PRUNE_BATCH)
 
-struct dedup {
-	MDB_env		*dd_env;
-	MDB_dbi		 dd_dbi;
-	size_t		 dd_mapsize;	/* as configured */
-	/* Round-robin prune position: the last key examined, 0 = start. */
-	size_t		 dd_poslen;
-	uint8_t		 dd_pos[DEDUP_LMDB_KEY_MAX];
-};
-
-struct dedup_key {
-	uint8_t		 dk_buf[DEDUP_KEY_MAX];
-	MDB_val		 dk_val;
-	const char	*dk_endpoint;
-	const char	*dk_id;
-	size_t		 dk_idlen;
-};
-
-static void
-dedup_line(struct logline *l, int level, const char *msg,
+void
+store_line(struct logline *l, int level, const char *msg,
     const struct dedup_key *k)
 {
 	logline_init(l, level);
@@ -79,19 +60,19 @@ dedup_line(struct logline *l, int level, const char *msg,
 }
 
 /* Logs msg with the key and LMDB's (or errno's) text for rc. */
-static void
-dedup_log(int level, const char *msg, const struct dedup_key *k, int rc)
+void
+store_log(int level, const char *msg, const struct dedup_key *k, int rc)
 {
 	struct logline	 l;
 
-	dedup_line(&l, level, msg, k);
+	store_line(&l, level, msg, k);
 	if (rc != 0)
 		logline_add(&l, "error", mdb_strerror(rc));
 	logline_emit(&l);
 }
 
-static int
-dedup_key_make(struct dedup_key *k, const char *endpoint, const char *id,
+int
+store_key_make(struct dedup_key *k, const char *endpoint, const char *id,
     size_t idlen)
 {
 	size_t	 elen;
@@ -120,8 +101,8 @@ dedup_key_make(struct dedup_key *k, const char *endpoint, const char *id,
 }
 
 /* t - secs without overflow (secs < 0 counts as 0). */
-static int64_t
-time_sub(int64_t t, int64_t secs)
+int64_t
+store_time_sub(int64_t t, int64_t secs)
 {
 	if (secs <= 0)
 		return t;
@@ -188,8 +169,8 @@ proc_stat(pid_t pid, char *state, uint64_t *start)
 	return 0;
 }
 
-static uint64_t
-proc_start(pid_t pid)
+uint64_t
+store_proc_start(pid_t pid)
 {
 	uint64_t	 start;
 	char		 state;
@@ -197,34 +178,28 @@ proc_start(pid_t pid)
 	return proc_stat(pid, &state, &start) == 0 ? start : 0;
 }
 
-/*
- * The process of a running record is dead if it is us (we handle one
- * request at a time, so it is a leftover of ours), if kill(pid, 0) says
- * ESRCH (EPERM means it exists), if it is a zombie, or if its start time
- * differs from the recorded one (the pid was reused).
- */
-static int
-dedup_alive(const struct dedup_record *r, const char **why)
+int
+store_pid_alive(int32_t pid, uint64_t pid_start, const char **why)
 {
 	uint64_t	 start;
 	char		 state;
 
 	*why = NULL;
-	if (r->dr_pid <= 0 || r->dr_pid == getpid()) {
+	if (pid <= 0 || pid == getpid()) {
 		*why = "leftover of this process";
 		return 0;
 	}
-	if (kill(r->dr_pid, 0) == -1 && errno == ESRCH) {
+	if (kill(pid, 0) == -1 && errno == ESRCH) {
 		*why = "process is gone";
 		return 0;
 	}
-	if (proc_stat(r->dr_pid, &state, &start) == -1)
+	if (proc_stat(pid, &state, &start) == -1)
 		return 1;
 	if (state == 'Z' || state == 'X') {
 		*why = "process is a zombie";
 		return 0;
 	}
-	if (r->dr_pid_start != 0 && start != r->dr_pid_start) {
+	if (pid_start != 0 && start != pid_start) {
 		*why = "pid was reused";
 		return 0;
 	}
@@ -240,14 +215,14 @@ record_decode(const MDB_val *v, struct dedup_record *r)
 	memcpy(r, v->mv_data, sizeof(*r));
 	if (r->dr_version != DEDUP_RECORD_VERSION ||
 	    r->dr_state < DEDUP_STATE_RUNNING ||
-	    r->dr_state > DEDUP_STATE_FAILED)
+	    r->dr_state > DEDUP_STATE_QUEUED)
 		return -1;
 	return 0;
 }
 
 /* Returns 0 found, 1 absent, -1 error (logged). */
-static int
-record_get(struct dedup *d, MDB_txn *txn, const struct dedup_key *k,
+int
+store_record_get(struct dedup *d, MDB_txn *txn, const struct dedup_key *k,
     struct dedup_record *r)
 {
 	MDB_val	 key = k->dk_val, val;
@@ -257,18 +232,18 @@ record_get(struct dedup *d, MDB_txn *txn, const struct dedup_key *k,
 	if (rc == MDB_NOTFOUND)
 		return 1;
 	if (rc != 0) {
-		dedup_log(LOG_ERROR, "dedup: mdb_get failed", k, rc);
+		store_log(LOG_ERROR, "dedup: mdb_get failed", k, rc);
 		return -1;
 	}
 	if (record_decode(&val, r) == -1) {
-		dedup_log(LOG_ERROR, "dedup: corrupt or unknown record", k, 0);
+		store_log(LOG_ERROR, "dedup: corrupt or unknown record", k, 0);
 		return -1;
 	}
 	return 0;
 }
 
-static int
-record_put(struct dedup *d, MDB_txn *txn, const struct dedup_key *k,
+int
+store_record_put(struct dedup *d, MDB_txn *txn, const struct dedup_key *k,
     const struct dedup_record *r)
 {
 	MDB_val	 key = k->dk_val, val;
@@ -289,7 +264,7 @@ record_store(struct dedup *d, MDB_txn **txnp, const struct dedup_key *k,
 {
 	int	 rc;
 
-	if ((rc = record_put(d, *txnp, k, r)) == 0) {
+	if ((rc = store_record_put(d, *txnp, k, r)) == 0) {
 		rc = mdb_txn_commit(*txnp);
 		*txnp = NULL;	/* freed by commit, even on failure */
 	}
@@ -297,7 +272,7 @@ record_store(struct dedup *d, MDB_txn **txnp, const struct dedup_key *k,
 		return 0;
 	if (rc == MDB_MAP_FULL)
 		return DEDUP_FULL;
-	dedup_log(LOG_ERROR, what, k, rc);
+	store_log(LOG_ERROR, what, k, rc);
 	return -1;
 }
 
@@ -306,8 +281,8 @@ record_store(struct dedup *d, MDB_txn **txnp, const struct dedup_key *k,
  * process grew the map; re-setting our configured size makes LMDB round
  * it up to the pages in use, without adopting the other's reserve.
  */
-static int
-dedup_txn_begin(struct dedup *d, unsigned flags, MDB_txn **txn)
+int
+store_txn_begin(struct dedup *d, unsigned flags, MDB_txn **txn)
 {
 	int	 rc;
 
@@ -317,7 +292,7 @@ dedup_txn_begin(struct dedup *d, unsigned flags, MDB_txn **txn)
 		rc = mdb_txn_begin(d->dd_env, NULL, flags, txn);
 	if (rc != 0) {
 		*txn = NULL;
-		dedup_log(LOG_ERROR, "dedup: mdb_txn_begin failed", NULL, rc);
+		store_log(LOG_ERROR, "dedup: mdb_txn_begin failed", NULL, rc);
 	}
 	return rc;
 }
@@ -398,22 +373,36 @@ env_open_retry(const char *dir, size_t mapsize, MDB_env **envp)
 	return -1;
 }
 
+/* Opens (creating) the named databases of store.h in one transaction. */
 static int
 dbi_open(struct dedup *d)
 {
+	const struct {
+		const char	*name;
+		MDB_dbi		*dbi;
+	} dbs[] = {
+		{ "dedup", &d->dd_dbi },
+		{ "queue", &d->dd_queue },
+		{ "dead", &d->dd_dead },
+		{ "payload", &d->dd_payload },
+		{ "meta", &d->dd_meta },
+	};
 	MDB_txn	*txn = NULL;
+	size_t	 i;
 	int	 rc;
 
-	if (dedup_txn_begin(d, 0, &txn) != 0)
+	if (store_txn_begin(d, 0, &txn) != 0)
 		return -1;
-	if ((rc = mdb_dbi_open(txn, DEDUP_DB_NAME, MDB_CREATE,
-	    &d->dd_dbi)) != 0) {
-		mdb_txn_abort(txn);
-		dedup_log(LOG_ERROR, "dedup: mdb_dbi_open failed", NULL, rc);
-		return -1;
-	}
+	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
+		if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE,
+		    dbs[i].dbi)) != 0) {
+			mdb_txn_abort(txn);
+			store_log(LOG_ERROR, "dedup: mdb_dbi_open failed",
+			    NULL, rc);
+			return -1;
+		}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
-		dedup_log(LOG_ERROR, "dedup: mdb_txn_commit failed", NULL, rc);
+		store_log(LOG_ERROR, "dedup: mdb_txn_commit failed", NULL, rc);
 		return -1;
 	}
 	return 0;
@@ -442,7 +431,7 @@ dedup_open(const char *dir, size_t mapsize, struct dedup **dp)
 	}
 	/* Killed CGIs leave reader slots that pin old pages (lmdb.h). */
 	if ((rc = mdb_reader_check(d->dd_env, &dead)) != 0)
-		dedup_log(LOG_WARN, "dedup: mdb_reader_check failed", NULL,
+		store_log(LOG_WARN, "dedup: mdb_reader_check failed", NULL,
 		    rc);
 	else if (dead > 0)
 		log_info("state_dir %s: cleared %d stale reader slot(s)", dir,
@@ -478,12 +467,14 @@ claim_decide(const struct dedup_record *r, int64_t now, unsigned stale_after,
 		return DEDUP_DONE;
 	if (r->dr_state == DEDUP_STATE_FAILED)
 		return DEDUP_CLAIMED;
-	if (dedup_alive(r, &why)) {
-		if (r->dr_updated >= time_sub(now, stale_after))
+	if (r->dr_state == DEDUP_STATE_QUEUED)
+		return DEDUP_QUEUED;
+	if (store_pid_alive(r->dr_pid, r->dr_pid_start, &why)) {
+		if (r->dr_updated >= store_time_sub(now, stale_after))
 			return DEDUP_BUSY;
 		why = "stale";
 	}
-	dedup_line(&l, LOG_WARN, "dedup: taking over a running record", k);
+	store_line(&l, LOG_WARN, "dedup: taking over a running record", k);
 	logline_add(&l, "reason", why);
 	logline_addf(&l, "pid", "%ld", (long)r->dr_pid);
 	logline_addf(&l, "updated", "%lld", (long long)r->dr_updated);
@@ -503,9 +494,9 @@ claim_txn(struct dedup *d, const struct dedup_key *k, int64_t now,
 	MDB_txn			*txn = NULL;
 	int			 rc, res = DEDUP_ERR;
 
-	if (dedup_txn_begin(d, 0, &txn) != 0)
+	if (store_txn_begin(d, 0, &txn) != 0)
 		goto out;
-	if ((rc = record_get(d, txn, k, &r)) == -1)
+	if ((rc = store_record_get(d, txn, k, &r)) == -1)
 		goto out;
 	if (rc == 1) {
 		memset(&r, 0, sizeof(r));
@@ -521,7 +512,7 @@ claim_txn(struct dedup *d, const struct dedup_key *k, int64_t now,
 	if (r.dr_attempts < UINT32_MAX)
 		r.dr_attempts++;
 	r.dr_pid = (int32_t)getpid();
-	r.dr_pid_start = proc_start(getpid());
+	r.dr_pid_start = store_proc_start(getpid());
 	if ((res = record_store(d, &txn, k, &r,
 	    "dedup: storing claim failed")) == 0) {
 		*attempt = r.dr_attempts;
@@ -533,7 +524,7 @@ out:
 	return res;
 }
 
-/* Done or failed, and last updated before cutoff.  Never running. */
+/* Done or failed, and last updated before cutoff. */
 static int
 prunable(const MDB_val *key, const MDB_val *val, int64_t cutoff)
 {
@@ -544,7 +535,9 @@ prunable(const MDB_val *key, const MDB_val *val, int64_t cutoff)
 		    "bytes, value %zu bytes)", key->mv_size, val->mv_size);
 		return 0;
 	}
-	return r.dr_state != DEDUP_STATE_RUNNING && r.dr_updated < cutoff;
+	/* Running and queued records are live: a job still needs them. */
+	return (r.dr_state == DEDUP_STATE_DONE ||
+	    r.dr_state == DEDUP_STATE_FAILED) && r.dr_updated < cutoff;
 }
 
 /* Positions cur on the first key after pos (the first key if !poslen). */
@@ -584,12 +577,12 @@ prune_walk(struct dedup *d, int64_t cutoff, uint8_t *pos, size_t *poslen,
 	int		 deleted, rc;
 
 	*ndel = 0;
-	if ((rc = dedup_txn_begin(d, 0, &txn)) != 0)
+	if ((rc = store_txn_begin(d, 0, &txn)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, d->dd_dbi, &cur)) != 0)
 		goto out;
 	for (rc = seek_after(cur, pos, *poslen, &key, &val); rc == 0;) {
-		if (key.mv_size > DEDUP_LMDB_KEY_MAX) {
+		if (key.mv_size > STORE_LMDB_KEY_MAX) {
 			rc = MDB_BAD_VALSIZE;
 			goto out;
 		}
@@ -632,8 +625,8 @@ out:
  * records from where the previous call stopped, wrapping at the end, so
  * that the cost per request stays bounded and the whole store is covered.
  */
-static long
-prune_round(struct dedup *d, int64_t cutoff)
+long
+store_prune_round(struct dedup *d, int64_t cutoff)
 {
 	size_t	 n;
 	int	 rc;
@@ -642,7 +635,7 @@ prune_round(struct dedup *d, int64_t cutoff)
 	    DEDUP_PRUNE_BATCH, 0, &n);
 	if (rc != 0) {
 		d->dd_poslen = 0;
-		dedup_log(LOG_WARN, "dedup: prune failed", NULL, rc);
+		store_log(LOG_WARN, "dedup: prune failed", NULL, rc);
 		return -1;
 	}
 	if (n > 0)
@@ -658,7 +651,7 @@ prune_round(struct dedup *d, int64_t cutoff)
 long
 dedup_prune(struct dedup *d, int64_t cutoff, size_t max)
 {
-	uint8_t	 pos[DEDUP_LMDB_KEY_MAX];
+	uint8_t	 pos[STORE_LMDB_KEY_MAX];
 	size_t	 poslen = 0, total = 0, want, n;
 	int	 rc;
 
@@ -686,8 +679,8 @@ dedup_prune(struct dedup *d, int64_t cutoff, size_t max)
  * to the pages in use) before the caller retries: records never get the
  * reserve, so the map cannot creep.
  */
-static void
-map_make_room(struct dedup *d, const struct dedup_key *k, int64_t cutoff)
+void
+store_make_room(struct dedup *d, const struct dedup_key *k, int64_t cutoff)
 {
 	struct logline	 l;
 	MDB_envinfo	 info;
@@ -700,13 +693,13 @@ map_make_room(struct dedup *d, const struct dedup_key *k, int64_t cutoff)
 	    (rc = mdb_env_stat(d->dd_env, &st)) != 0 ||
 	    (rc = mdb_env_set_mapsize(d->dd_env, info.me_mapsize +
 	    (size_t)st.ms_psize * DEDUP_RESERVE_PAGES)) != 0)
-		dedup_log(LOG_WARN, "dedup: growing the map failed", k, rc);
+		store_log(LOG_WARN, "dedup: growing the map failed", k, rc);
 	n = dedup_prune(d, cutoff, 0);
 	/* LMDB rounds this up to the pages in use. */
 	if ((rc = mdb_env_set_mapsize(d->dd_env, d->dd_mapsize)) != 0)
-		dedup_log(LOG_ERROR, "dedup: restoring the map size failed",
+		store_log(LOG_ERROR, "dedup: restoring the map size failed",
 		    k, rc);
-	dedup_line(&l, LOG_WARN, "dedup: map full, pruned", k);
+	store_line(&l, LOG_WARN, "dedup: map full, pruned", k);
 	logline_addf(&l, "pruned", "%ld", n);
 	logline_addf(&l, "stale_readers", "%d", dead);
 	logline_emit(&l);
@@ -720,15 +713,15 @@ dedup_claim(struct dedup *d, const char *endpoint, const char *id,
 	struct dedup_key	 k;
 	int			 res;
 
-	if (dedup_key_make(&k, endpoint, id, idlen) == -1)
+	if (store_key_make(&k, endpoint, id, idlen) == -1)
 		return DEDUP_ERR;
 	res = claim_txn(d, &k, now, stale_after, attempt);
 	if (res == DEDUP_FULL) {
-		map_make_room(d, &k, time_sub(now, retention));
+		store_make_room(d, &k, store_time_sub(now, retention));
 		res = claim_txn(d, &k, now, stale_after, attempt);
 	}
 	if (res == DEDUP_FULL)
-		dedup_log(LOG_ERROR, "dedup: map full after pruning "
+		store_log(LOG_ERROR, "dedup: map full after pruning "
 		    "(raise the map size or lower retention)", &k,
 		    MDB_MAP_FULL);
 	return res;
@@ -743,13 +736,13 @@ finish_txn(struct dedup *d, const struct dedup_key *k, int success,
 	MDB_txn			*txn = NULL;
 	int			 rc, res = -1;
 
-	if (dedup_txn_begin(d, 0, &txn) != 0)
+	if (store_txn_begin(d, 0, &txn) != 0)
 		goto out;
-	if ((rc = record_get(d, txn, k, &r)) == -1)
+	if ((rc = store_record_get(d, txn, k, &r)) == -1)
 		goto out;
 	if (rc == 1) {
 		/* Forgotten while running: the hook ran, so record it. */
-		dedup_log(LOG_WARN, "dedup: finishing an absent record", k, 0);
+		store_log(LOG_WARN, "dedup: finishing an absent record", k, 0);
 		memset(&r, 0, sizeof(r));
 		r.dr_version = DEDUP_RECORD_VERSION;
 		r.dr_first_seen = now;
@@ -762,7 +755,7 @@ finish_txn(struct dedup *d, const struct dedup_key *k, int success,
 		 * "running" is replaced only by our success, as done, which
 		 * is the truth that retries must see.
 		 */
-		dedup_log(LOG_WARN, "dedup: finishing a record another "
+		store_log(LOG_WARN, "dedup: finishing a record another "
 		    "process took over", k, 0);
 		if (r.dr_state == DEDUP_STATE_DONE || !success) {
 			res = 0;
@@ -774,6 +767,7 @@ finish_txn(struct dedup *d, const struct dedup_key *k, int success,
 	r.dr_updated = now;
 	r.dr_pid = 0;
 	r.dr_pid_start = 0;
+	r.dr_job = 0;
 	res = record_store(d, &txn, k, &r, "dedup: storing result failed");
 out:
 	if (txn != NULL)
@@ -789,19 +783,19 @@ dedup_finish(struct dedup *d, const char *endpoint, const char *id,
 	struct dedup_key	 k;
 	int			 rc;
 
-	if (dedup_key_make(&k, endpoint, id, idlen) == -1)
+	if (store_key_make(&k, endpoint, id, idlen) == -1)
 		return -1;
 	rc = finish_txn(d, &k, success, exit_code, now);
 	if (rc == DEDUP_FULL) {
-		map_make_room(d, &k, time_sub(now, retention));
+		store_make_room(d, &k, store_time_sub(now, retention));
 		rc = finish_txn(d, &k, success, exit_code, now);
 	}
 	if (rc == DEDUP_FULL)
-		dedup_log(LOG_ERROR, "dedup: map full after pruning", &k,
+		store_log(LOG_ERROR, "dedup: map full after pruning", &k,
 		    MDB_MAP_FULL);
 	if (rc != 0)
 		return -1;
-	(void)prune_round(d, time_sub(now, retention));
+	(void)store_prune_round(d, store_time_sub(now, retention));
 	return 0;
 }
 
@@ -813,11 +807,11 @@ dedup_get(struct dedup *d, const char *endpoint, const char *id,
 	MDB_txn			*txn = NULL;
 	int			 rc;
 
-	if (dedup_key_make(&k, endpoint, id, idlen) == -1)
+	if (store_key_make(&k, endpoint, id, idlen) == -1)
 		return -1;
-	if (dedup_txn_begin(d, MDB_RDONLY, &txn) != 0)
+	if (store_txn_begin(d, MDB_RDONLY, &txn) != 0)
 		return -1;
-	rc = record_get(d, txn, &k, rec);
+	rc = store_record_get(d, txn, &k, rec);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -831,9 +825,9 @@ dedup_forget(struct dedup *d, const char *endpoint, const char *id,
 	MDB_val			 key;
 	int			 rc;
 
-	if (dedup_key_make(&k, endpoint, id, idlen) == -1)
+	if (store_key_make(&k, endpoint, id, idlen) == -1)
 		return -1;
-	if (dedup_txn_begin(d, 0, &txn) != 0)
+	if (store_txn_begin(d, 0, &txn) != 0)
 		return -1;
 	key = k.dk_val;
 	rc = mdb_del(txn, d->dd_dbi, &key, NULL);
@@ -846,7 +840,7 @@ dedup_forget(struct dedup *d, const char *endpoint, const char *id,
 	else
 		mdb_txn_abort(txn);
 	if (rc != 0) {
-		dedup_log(LOG_ERROR, "dedup: delete failed", &k, rc);
+		store_log(LOG_ERROR, "dedup: delete failed", &k, rc);
 		return -1;
 	}
 	return 0;
@@ -886,7 +880,7 @@ dedup_each(struct dedup *d, int (*fn)(const char *, const char *, size_t,
 	long			 n = 0;
 	int			 rc;
 
-	if (dedup_txn_begin(d, MDB_RDONLY, &txn) != 0)
+	if (store_txn_begin(d, MDB_RDONLY, &txn) != 0)
 		return -1;
 	if ((rc = mdb_cursor_open(txn, d->dd_dbi, &cur)) != 0)
 		goto fail;
@@ -906,7 +900,7 @@ dedup_each(struct dedup *d, int (*fn)(const char *, const char *, size_t,
 	mdb_txn_abort(txn);
 	return n;
 fail:
-	dedup_log(LOG_ERROR, "dedup: walk failed", NULL, rc);
+	store_log(LOG_ERROR, "dedup: walk failed", NULL, rc);
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);

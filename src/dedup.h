@@ -21,7 +21,8 @@
 enum dedup_state {
 	DEDUP_STATE_RUNNING = 1,
 	DEDUP_STATE_DONE = 2,
-	DEDUP_STATE_FAILED = 3
+	DEDUP_STATE_FAILED = 3,
+	DEDUP_STATE_QUEUED = 4	/* a queue job (dr_job) owns the event */
 };
 
 struct dedup_record {
@@ -33,7 +34,7 @@ struct dedup_record {
 	int32_t		dr_pid;		/* process running it (running) */
 	uint64_t	dr_pid_start;	/* /proc starttime, 0 = unknown */
 	int32_t		dr_exit;	/* hook_exit_code of the last run */
-	uint32_t	dr_reserved;
+	uint32_t	dr_job;		/* queued: its job id; else 0 */
 };
 #define DEDUP_RECORD_VERSION	1
 
@@ -54,6 +55,7 @@ enum dedup_claim_result {
 	DEDUP_CLAIMED = 0,	/* record is now running/ours: run the hook */
 	DEDUP_DONE = 1,		/* already done: answer duplicate */
 	DEDUP_BUSY = 2,		/* running in a live process: 409 */
+	DEDUP_QUEUED = 3,	/* a queue job owns it: 202 */
 	DEDUP_ERR = -1,		/* store error (logged): 503 */
 	DEDUP_FULL = -2		/* map full even after pruning: 503 */
 };
@@ -62,8 +64,9 @@ enum dedup_claim_result {
  * dedup_claim: in one write transaction: absent/failed/dead-or-stale
  * running -> store running (attempts + 1, our pid, now) and commit,
  * DEDUP_CLAIMED with *attempt = new attempt count (1 on first run);
- * done -> DEDUP_DONE; live running -> DEDUP_BUSY.  id/idlen: event id
- * (1..EVENT_ID_MAX bytes), endpoint: NUL-terminated name
+ * done -> DEDUP_DONE; live running -> DEDUP_BUSY; queued (a queue job
+ * owns the event, whatever the job's own state) -> DEDUP_QUEUED.
+ * id/idlen: event id (1..EVENT_ID_MAX bytes), endpoint: NUL-terminated name
  * (1..ENDPOINT_NAME_MAX).  On MDB_MAP_FULL, prunes records older than
  * now - retention and retries once, else DEDUP_FULL.
  */
@@ -93,7 +96,7 @@ int	 dedup_get(struct dedup *, const char *endpoint, const char *id,
 
 /*
  * dedup_prune: deletes up to max records (0 = no limit) whose last update
- * is before cutoff, that are not running.  Returns the number deleted, or
+ * is before cutoff, that are done or failed.  Returns the number deleted, or
  * -1.
  */
 long	 dedup_prune(struct dedup *, int64_t cutoff, size_t max);

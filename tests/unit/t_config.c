@@ -301,6 +301,62 @@ test_senders(void)
 	    "7: legacy_signature: ");
 }
 
+/* Queue mode keys (SPEC section 9): defaults, values, bounds. */
+static void
+test_queue_keys(void)
+{
+	struct config		*cf;
+	const struct endpoint	*k, *q;
+
+	put("v.secret", 0600, "whsec_verifa_one\n");
+	put("queue.conf", 0600, GOOD_GLOBAL
+	    "[endpoint k]\nprovider = verifa\nsecret_file = v.secret\n"
+	    "[endpoint q]\nprovider = verifa\nsecret_file = v.secret\n"
+	    "mode = queue\nmax_running = 5\nretry_backoff = 2m\n"
+	    "max_attempts = 3\n");
+	CHECK(load("queue.conf", &cf) == 0);
+	k = config_endpoint(cf, "/k");
+	q = config_endpoint_named(cf, "q");
+	CHECK(k != NULL && q != NULL && config_endpoint_named(cf, "x") == NULL);
+	CHECK(k->ep_mode == ENDPOINT_SYNC);
+	CHECK(k->ep_max_running == MAX_RUNNING_DEFAULT);
+	CHECK(k->ep_retry_backoff == RETRY_BACKOFF_DEFAULT);
+	CHECK(k->ep_max_attempts == MAX_ATTEMPTS_DEFAULT);
+	CHECK(q->ep_mode == ENDPOINT_QUEUE && q->ep_max_running == 5);
+	CHECK(q->ep_retry_backoff == 120 && q->ep_max_attempts == 3);
+	CHECK(config_has_queue(cf));
+	config_free(cf);
+	/*
+	 * A relative config path (idhook -c c.conf) still gives absolute
+	 * paths: a hook runs with its hooks_dir as cwd, where a relative
+	 * path would point elsewhere.
+	 */
+	{
+		char	 cwd[512];
+
+		CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+		CHECK(chdir(dir) == 0);
+		CHECK(config_load("queue.conf", &cf) == 0);
+		CHECK(chdir(cwd) == 0);
+		CHECK(strncmp(cf->cf_state_dir, dir, strlen(dir)) == 0);
+		CHECK(strcmp(cf->cf_state_dir + strlen(dir), "/state") == 0);
+		config_free(cf);
+	}
+#define VEP "[endpoint v]\nprovider = verifa\nsecret_file = v.secret\n"
+	bad(GOOD_GLOBAL VEP "mode = async\n", "7: mode: ");
+	CHECK(strstr(errs, "is not sync or queue") != NULL);
+	bad(GOOD_GLOBAL VEP "mode = sync\nmode = queue\n", "8: mode: ");
+	bad(GOOD_GLOBAL VEP "max_running = 0\n", "7: max_running: ");
+	bad(GOOD_GLOBAL VEP "max_running = 65\n", "7: max_running: ");
+	bad(GOOD_GLOBAL VEP "max_attempts = 101\n", "7: max_attempts: ");
+	bad(GOOD_GLOBAL VEP "retry_backoff = 0\n", "7: retry_backoff: ");
+	bad(GOOD_GLOBAL VEP "retry_backoff = 2d\n", "7: retry_backoff: ");
+	bad(GOOD_GLOBAL VEP "retry_backoff = soon\n", "7: retry_backoff: ");
+	bad(GOOD_GLOBAL "mode = queue\n" VEP, "4: mode: unknown key in "
+	    "[idhook]");
+#undef VEP
+}
+
 /*
  * As uid 65534: a group-readable secret owned by a third user (uid 1) is
  * refused, one owned by root is fine.  Run in a child that drops root.
@@ -404,6 +460,7 @@ main(void)
 	test_valid();
 	test_two_endpoints();
 	test_senders();
+	test_queue_keys();
 	test_errors();
 	test_modes();
 	CHECK(config_parse_duration("90", RETENTION_MAX) == 90);
