@@ -35,12 +35,15 @@ static const struct {
 	{ "sign", cmd_sign, "make a signed test delivery" },
 	{ "deliver", cmd_deliver, "run a delivery without a web server" },
 	{ "dedup", cmd_dedup, "list, show, forget, prune dedup records" },
+	{ "queue", cmd_queue,
+	    "list, show, retry, drop queued jobs; run the queue" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static const struct cli_answer answers[PR_COUNT] = {
 	[PR_DELIVERED] = { 200, "OK", "delivered", NULL },
 	[PR_DUPLICATE] = { 200, "OK", "duplicate", NULL },
+	[PR_QUEUED] = { 202, "Accepted", "queued", NULL },
 	[PR_IN_PROGRESS] = { 409, "Conflict", "in_progress", NULL },
 	[PR_BAD_SIGNATURE] = { 400, "Bad Request", "invalid_signature", NULL },
 	[PR_BAD_PAYLOAD] = { 400, "Bad Request", "invalid_payload", NULL },

@@ -24,6 +24,7 @@ int	 cmd_keygen(int argc, char *argv[]);
 int	 cmd_sign(int argc, char *argv[]);
 int	 cmd_deliver(int argc, char *argv[]);
 int	 cmd_dedup(int argc, char *argv[]);
+int	 cmd_queue(int argc, char *argv[]);
 
 /*
  * cli_config_path: the config file (SPEC section 1): given when not

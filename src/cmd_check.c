@@ -230,6 +230,11 @@ check_state_dir(struct check *ck)
 		    (unsigned)uid);
 	else if (geteuid() != 0 && access(dir, W_OK | X_OK) == -1)
 		problem(ck, dir, "state_dir: %s", strerror(errno));
+	/* Queued payloads are personal data (SPEC section 9). */
+	if (config_has_queue(ck->ck_cf) && (st.st_mode & 077) != 0)
+		problem(ck, dir, "state_dir: mode %04o, but queue mode keeps "
+		    "payloads there: chmod 700 %s",
+		    (unsigned)(st.st_mode & 07777), dir);
 	check_state_files(ck, dir, uid);
 }
 

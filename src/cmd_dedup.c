@@ -30,6 +30,8 @@ state_name(uint32_t state)
 		return "done";
 	case DEDUP_STATE_FAILED:
 		return "failed";
+	case DEDUP_STATE_QUEUED:
+		return "queued";
 	}
 	return "unknown";
 }
@@ -104,6 +106,8 @@ do_show(struct dedup *d, const char *ep, const char *id)
 	printf("updated: %s\n", fmt_time(r.dr_updated, t, sizeof(t)));
 	if (r.dr_state == DEDUP_STATE_RUNNING)
 		printf("pid: %d\n", (int)r.dr_pid);
+	else if (r.dr_state == DEDUP_STATE_QUEUED)
+		printf("job: %u (idhook queue show %u)\n", r.dr_job, r.dr_job);
 	else
 		printf("hook_exit: %d\n", (int)r.dr_exit);
 	return CLI_OK;

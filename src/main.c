@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -30,7 +31,9 @@
 #include "dedup.h"
 #include "log.h"
 #include "pipeline.h"
+#include "queue.h"
 #include "request.h"
+#include "runner.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -52,6 +55,12 @@ static struct {
 	struct config_stamp failed;
 	time_t		 failed_at;
 	int		 is_root;	/* still root: refuse requests */
+	unsigned	 cfg_gen;	/* counts config loads */
+	/* FastCGI: runner children, each for the config of one load. */
+	struct {
+		pid_t		 pid;	/* 0: free slot */
+		unsigned	 gen;
+	}		 runners[QUEUE_RUNNERS_MAX];
 } g;
 
 static void __attribute__((noreturn))
@@ -59,11 +68,11 @@ usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
 	    "usage: idhook [-c FILE]\n"
-	    "       idhook check | keygen | sign | deliver | dedup ...\n"
+	    "       idhook check | keygen | sign | deliver | dedup | queue\n"
 	    "       idhook help [COMMAND] | --help | --version\n"
 	    "\n"
-	    "idhook receives signed, encrypted webhooks (Kayle ID) as a\n"
-	    "FastCGI or CGI program and runs one hook script per event type.\n"
+	    "idhook receives signed (and encrypted) webhooks as a FastCGI\n"
+	    "or CGI program and runs one hook script per event type.\n"
 	    "Started by a web server it serves requests; see README.md.\n"
 	    "\n"
 	    "  -c FILE    config file (else IDHOOK_CONFIG, idhook.conf beside\n"
@@ -196,6 +205,7 @@ swap_config(struct config *cf)
 		log_info("%s: config reloaded", cf->cf_path);
 	config_free(g.cfg);
 	g.cfg = cf;
+	g.cfg_gen++;
 	log_set_level(cf->cf_log_level);
 	log_debug("%s: config loaded, %zu endpoint(s)", cf->cf_path,
 	    cf->cf_nendpoints);
@@ -272,6 +282,8 @@ log_delivery(const struct outcome *oc, int status, long ms)
 		logline_addf(&l, "hook_exit", "%d", oc->oc_hook_exit);
 	if (oc->oc_attempt > 0)
 		logline_addf(&l, "attempt", "%u", oc->oc_attempt);
+	if (oc->oc_job != 0)
+		logline_addf(&l, "job", "%u", oc->oc_job);
 	if (oc->oc_kid[0] != '\0' && oc->oc_result == PR_ERROR)
 		logline_add(&l, "kid", oc->oc_kid);
 	logline_add(&l, "reason", oc->oc_reason);
@@ -295,7 +307,7 @@ elapsed_ms(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static void
+static int
 serve(struct request *rq)
 {
 	struct pipeline_ctx	*pc = &g.pc;
@@ -332,6 +344,63 @@ serve(struct request *rq)
 	(void)request_respond(rq, status, an->ca_reason, an->ca_header,
 	    an->ca_word);
 	log_delivery(&oc, status, elapsed_ms(&t0));
+	return oc.oc_result;
+}
+
+static void
+reap_runners(void)
+{
+	size_t	 i;
+	pid_t	 pid;
+	int	 st;
+
+	for (i = 0; i < QUEUE_RUNNERS_MAX; i++) {
+		pid = g.runners[i].pid;
+		if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid)
+			continue;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			log_warn("queue runner %ld ended with status %d",
+			    (long)pid, st);
+		g.runners[i].pid = 0;
+	}
+}
+
+/*
+ * FastCGI, after a response has gone out: make sure a runner child works
+ * on the queue of the current config (SPEC section 9) while this process
+ * goes back to accepting, so that no answer waits for a hook.  A fresh
+ * job wakes our runner; with none, one is started when jobs are live
+ * (queued now, or left by a runner that died).
+ */
+static void
+drive_queue(int result)
+{
+	size_t	 i, slot = QUEUE_RUNNERS_MAX;
+	pid_t	 pid;
+
+	reap_runners();
+	if (g.cfg == NULL || g.is_root || g.dedup == NULL)
+		return;
+	for (i = 0; i < QUEUE_RUNNERS_MAX; i++) {
+		if (g.runners[i].pid > 0 && g.runners[i].gen == g.cfg_gen) {
+			if (result == PR_QUEUED)
+				(void)kill(g.runners[i].pid, SIGUSR1);
+			return;
+		}
+		if (g.runners[i].pid == 0 && slot == QUEUE_RUNNERS_MAX)
+			slot = i;
+	}
+	if (slot == QUEUE_RUNNERS_MAX ||
+	    (result != PR_QUEUED && queue_live(g.dedup) <= 0))
+		return;
+	g.pc.pc_cfg = g.cfg;
+	g.pc.pc_dedup = g.dedup;
+	g.pc.pc_home = g.home;
+	g.pc.pc_clock = clock_now;
+	if ((pid = runner_spawn(&g.pc)) > 0) {
+		g.runners[slot].pid = pid;
+		g.runners[slot].gen = g.cfg_gen;
+	}
 }
 
 static int
@@ -339,17 +408,20 @@ serve_fastcgi(void)
 {
 	FCGX_Request	 req;
 	struct request	 rq;
+	int		 result;
 
 	if (FCGX_InitRequest(&req, 0, 0) != 0) {
 		log_error("FCGX_InitRequest failed");
 		return 1;
 	}
+	drive_queue(-1);	/* jobs left from before a restart */
 	while (FCGX_Accept_r(&req) >= 0) {
 		memset(&rq, 0, sizeof(rq));
 		rq.rq_fcgx = &req;
 		rq.rq_params = req.envp;
-		serve(&rq);
+		result = serve(&rq);
 		FCGX_Finish_r(&req);
+		drive_queue(result);
 	}
 	return 0;
 }
@@ -415,6 +487,6 @@ main(int argc, char *argv[])
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.rq_params = environ;
-	serve(&rq);
+	(void)serve(&rq);
 	return 0;
 }

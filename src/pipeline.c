@@ -18,6 +18,7 @@
 #include "jwe.h"
 #include "log.h"
 #include "pipeline.h"
+#include "queue.h"
 #include "sig.h"
 
 static void
@@ -218,10 +219,10 @@ getenv_in(struct envbuf *env, const char *name)
 
 static int
 env_fixed(struct pipeline_ctx *pc, const struct endpoint *ep,
-    struct envbuf *env, const struct outcome *oc)
+    struct envbuf *env, const struct outcome *oc, int64_t queued_at)
 {
 	const struct config	*cf = pc->pc_cfg;
-	char			 attempt[16];
+	char			 attempt[16], qat[24];
 	const char		*eq;
 	size_t			 i;
 	int			 rv = 0;
@@ -249,6 +250,10 @@ env_fixed(struct pipeline_ctx *pc, const struct endpoint *ep,
 	if (oc->oc_delivery[0] != '\0')
 		ADD("IDHOOK_DELIVERY_ID", oc->oc_delivery);
 	ADD("IDHOOK_ATTEMPT", attempt);
+	if (queued_at >= 0) {
+		snprintf(qat, sizeof(qat), "%lld", (long long)queued_at);
+		ADD("IDHOOK_QUEUED_AT", qat);
+	}
 	/* Last, so that no payload can crowd it out; "1" once we know. */
 	ADD("IDHOOK_TRUNCATED", "0");
 #undef ADD
@@ -298,10 +303,11 @@ flush_pending(struct pipeline_ctx *pc, const char *endpoint, const char *id)
 	    strcmp(pd->pd_id, id) == 0;
 }
 
-/* Step 6: build the environment, run the hook, record the result. */
+/* Step 6: build the environment and run the hook.  Records nothing. */
 static void
 act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
-    const json_t *root, const uint8_t *pt, size_t ptlen, struct outcome *oc)
+    const json_t *root, const uint8_t *pt, size_t ptlen, int64_t queued_at,
+    struct outcome *oc)
 {
 	const struct config	*cf = pc->pc_cfg;
 	struct hook_result	 hr;
@@ -309,11 +315,11 @@ act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
 	char			*marker;
 
 	envbuf_init(&env);
-	if (env_fixed(pc, ep, &env, oc) == -1 ||
+	if (env_fixed(pc, ep, &env, oc, queued_at) == -1 ||
 	    flatten_payload(root, &env) == -1) {
 		set(oc, PR_ERROR, LOG_ERROR, "cannot build the hook "
 		    "environment");
-		goto record;
+		goto out;
 	}
 	if (env.eb_truncated && (marker = getenv_in(&env,
 	    "IDHOOK_TRUNCATED")) != NULL)
@@ -321,7 +327,7 @@ act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
 	if (hook_run(path, oc->oc_event, ep->ep_hooks_dir, envbuf_envp(&env),
 	    pt, ptlen, cf->cf_hook_timeout, &hr) == -1) {
 		set(oc, PR_ERROR, LOG_ERROR, "cannot start the hook");
-		goto record;
+		goto out;
 	}
 	oc->oc_hook_exit = hook_exit_code(&hr);
 	if (hook_succeeded(&hr))
@@ -330,10 +336,74 @@ act(struct pipeline_ctx *pc, const struct endpoint *ep, const char *path,
 		set(oc, PR_HOOK_FAILED, LOG_ERROR, !hr.hr_started ?
 		    "hook could not be executed" : hr.hr_timed_out ?
 		    "hook timed out" : "hook failed");
-record:
+out:
 	envbuf_free(&env);
-	record(pc, ep->ep_name, oc->oc_id, oc->oc_result == PR_DELIVERED,
-	    oc->oc_hook_exit);
+}
+
+void
+pipeline_run_job(struct pipeline_ctx *pc, const struct endpoint *ep,
+    const uint8_t *pt, size_t ptlen, int64_t queued_at, struct outcome *oc)
+{
+	char		 path[PATH_MAX], err[128];
+	json_t		*root;
+	int		 found;
+
+	oc->oc_hook_exit = -1;
+	if ((root = payload_parse(pt, ptlen, err, sizeof(err))) == NULL) {
+		/* It parsed when it was queued: the store is damaged. */
+		set(oc, PR_ERROR, LOG_ERROR, "stored payload is not a valid "
+		    "JSON object");
+		log_debug("endpoint %s: %s", ep->ep_name, err);
+		return;
+	}
+	if ((found = hook_find(ep->ep_hooks_dir, oc->oc_event, path,
+	    sizeof(path))) == -1)
+		set(oc, PR_ERROR, LOG_ERROR, "hook is not usable");
+	else if (found == 1)
+		set(oc, PR_DELIVERED, LOG_INFO, "no hook");
+	else
+		act(pc, ep, path, root, pt, ptlen, queued_at, oc);
+	json_decref(root);
+}
+
+/*
+ * Queue mode: commit the event to the queue (with its dedup record, in
+ * one transaction) and answer 202; a runner runs the hook later.
+ */
+static void
+enqueue(struct pipeline_ctx *pc, const struct endpoint *ep,
+    const uint8_t *pt, size_t ptlen, struct outcome *oc)
+{
+	const struct config	*cf = pc->pc_cfg;
+	struct queue_job	 job;
+
+	memset(&job, 0, sizeof(job));
+	strlcpy(job.qj_endpoint, ep->ep_name, sizeof(job.qj_endpoint));
+	strlcpy(job.qj_event, oc->oc_event, sizeof(job.qj_event));
+	strlcpy(job.qj_event_id, oc->oc_id, sizeof(job.qj_event_id));
+	strlcpy(job.qj_delivery, oc->oc_delivery, sizeof(job.qj_delivery));
+	switch (queue_add(pc->pc_dedup, &job, pt, ptlen, pc->pc_clock(),
+	    cf->cf_hook_timeout + HOOK_KILL_GRACE + DEDUP_STALE_EXTRA,
+	    cf->cf_retention, &oc->oc_job)) {
+	case QUEUE_ADDED:
+		set(oc, PR_QUEUED, LOG_INFO, NULL);
+		break;
+	case QUEUE_ALREADY:
+		set(oc, PR_QUEUED, LOG_INFO, "already queued");
+		break;
+	case QUEUE_REVIVED:
+		set(oc, PR_QUEUED, LOG_WARN, "dead job queued again");
+		break;
+	case QUEUE_DONE:
+		set(oc, PR_DUPLICATE, LOG_INFO, NULL);
+		break;
+	case QUEUE_BUSY:
+		set(oc, PR_IN_PROGRESS, LOG_INFO, NULL);
+		break;
+	default:
+		set(oc, PR_UNAVAILABLE, LOG_ERROR, "queue store error");
+		break;
+	}
 }
 
 /* Steps 5 and 6. */
@@ -359,6 +429,10 @@ dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
 		set(oc, PR_DUPLICATE, LOG_INFO, NULL);
 		return;
 	}
+	if (ep->ep_mode == ENDPOINT_QUEUE && found == 0) {
+		enqueue(pc, ep, pt, ptlen, oc);
+		return;
+	}
 	switch (dedup_claim(pc->pc_dedup, ep->ep_name, oc->oc_id,
 	    strlen(oc->oc_id), pc->pc_clock(), cf->cf_hook_timeout +
 	    HOOK_KILL_GRACE + DEDUP_STALE_EXTRA, cf->cf_retention,
@@ -371,6 +445,10 @@ dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
 	case DEDUP_BUSY:
 		set(oc, PR_IN_PROGRESS, LOG_INFO, NULL);
 		return;
+	case DEDUP_QUEUED:
+		/* Queued before (in queue mode): a runner will run it. */
+		set(oc, PR_QUEUED, LOG_INFO, "already queued");
+		return;
 	default:
 		set(oc, PR_UNAVAILABLE, LOG_ERROR, "dedup store error");
 		return;
@@ -380,7 +458,9 @@ dedup_and_act(struct pipeline_ctx *pc, const struct endpoint *ep,
 		record(pc, ep->ep_name, oc->oc_id, 1, 0);
 		return;
 	}
-	act(pc, ep, path, root, pt, ptlen, oc);
+	act(pc, ep, path, root, pt, ptlen, -1, oc);
+	record(pc, ep->ep_name, oc->oc_id, oc->oc_result == PR_DELIVERED,
+	    oc->oc_hook_exit);
 }
 
 void

@@ -26,6 +26,7 @@ enum pipeline_result {
 	PR_HOOK_FAILED,
 	PR_ERROR,		/* no key decrypts, internal error */
 	PR_UNAVAILABLE,		/* no store, no config */
+	PR_QUEUED,		/* queue mode: committed to the queue */
 	PR_COUNT
 };
 
@@ -63,6 +64,7 @@ struct outcome {
 	char		 oc_kid[KID_MAX + 1];
 	int		 oc_hook_exit;	/* -1: no hook ran */
 	unsigned	 oc_attempt;
+	uint32_t	 oc_job;	/* queue job id, 0: none */
 };
 
 /*
@@ -73,6 +75,20 @@ struct outcome {
  * PR_ERROR: a path that sets no result can never answer 200.
  */
 void	 pipeline_handle(struct pipeline_ctx *, struct request *rq,
+	    struct outcome *oc);
+
+/*
+ * pipeline_run_job: step 6 for an event this process owns (a dedup claim
+ * or a queue job): parses the payload pt/ptlen, finds the hook of
+ * oc->oc_event in ep's hooks_dir and runs it with the environment of
+ * SPEC section 4 built from oc (event, id, delivery, attempt) and, when
+ * queued_at >= 0, IDHOOK_QUEUED_AT.  Sets oc's result, level, reason
+ * and hook_exit: PR_DELIVERED (exit 0; or no hook, reason "no hook"),
+ * PR_HOOK_FAILED, or PR_ERROR (unusable hook or payload, cannot start).
+ * Records nothing: the caller owns the claim or job.
+ */
+void	 pipeline_run_job(struct pipeline_ctx *, const struct endpoint *ep,
+	    const uint8_t *pt, size_t ptlen, int64_t queued_at,
 	    struct outcome *oc);
 
 #endif /* IDHOOK_PIPELINE_H */

@@ -1,0 +1,55 @@
+/*
+ * runner.h: runs queued jobs (SPEC section 9).  A runner claims a job,
+ * runs its hook the way sync mode does (plus IDHOOK_QUEUED_AT), records
+ * the result, and goes on until nothing is left for it.  Runners are the
+ * FastCGI processes' runner children and `idhook queue run`.
+ */
+#ifndef IDHOOK_RUNNER_H
+#define IDHOOK_RUNNER_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "config.h"
+#include "pipeline.h"
+
+/*
+ * runner_loop: claims and runs jobs with pc (its store, config, HOME and
+ * clock).  When nothing can be claimed now: returns if the queue is idle
+ * (no job queued or running), or if wait is 0, or if deadline (unix
+ * seconds, 0 = none) has passed; otherwise sleeps until something may
+ * change (at most a second; SIGUSR1 wakes it when runner_wake_on_usr1 was
+ * called) and tries again.  No job is claimed after the deadline.  Every
+ * run is logged as one line.  Returns the number of jobs run, or -1 when
+ * the store failed.
+ */
+long	 runner_loop(struct pipeline_ctx *, int64_t deadline, int wait);
+
+/* Makes SIGUSR1 interrupt runner_loop's sleep (a new job was queued). */
+void	 runner_wake_on_usr1(void);
+
+/*
+ * runner_spawn: forks a runner child for pc's config (FastCGI, after a
+ * response).  The child puts /dev/null on fds 0 and 1 (fd 0 is the
+ * FastCGI listen socket), closes every descriptor above 2 (the parent's
+ * LMDB files and connections), resets SIGTERM/SIGINT/SIGHUP to their
+ * defaults, opens its own store in the config's state_dir, runs
+ * runner_loop until the queue is idle and exits with _exit.  The parent's
+ * store handle is never touched in the child (lmdb.h: not after fork).
+ * Returns the child's pid, or -1 (logged).
+ */
+pid_t	 runner_spawn(const struct pipeline_ctx *);
+
+/*
+ * runner_run_cli: `idhook queue run`: opens cfg's store and runs
+ * runner_loop in this process (workers 1) or in workers forked children,
+ * each with its own store.  max_time 0: run what can run now and return;
+ * else keep waiting for jobs that become due, for at most max_time
+ * seconds.  Returns the number of jobs run (0 with workers > 1), or -1
+ * if a store or a worker failed.
+ */
+long	 runner_run_cli(const struct config *cfg, int64_t max_time,
+	    unsigned workers);
+
+#endif /* IDHOOK_RUNNER_H */
