@@ -5,8 +5,9 @@
 # lighttpd on 127.0.0.1 (random port) with idhook as its FastCGI program,
 # and plays three senders at three endpoints of one config: Kayle ID
 # (signed, encrypted deliveries of each event type, a replay, a resend, a
-# forgery, a tampered body, a failing hook retried), Verifa and a Standard
-# Webhooks sender.  The senders are tests/tools/kayle_sign.py (Python
+# forgery, a tampered body, a failing hook retried), Verifa, a Standard
+# Webhooks sender, and an endpoint in queue mode whose slow hook runs
+# after the answer.  The senders are tests/tools/kayle_sign.py (Python
 # `cryptography`) and tests/tools/webhook_sign.py (Python hmac), written
 # independently of idhook's C code.
 #
@@ -46,8 +47,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-say "2. A config with three endpoints, secrets, a key pair and hooks in $T"
+say "2. A config with four endpoints, secrets, a key pair and hooks in $T"
 mkdir -p "$T/etc/hooks" "$T/state" "$T/www" "$T/run" "$T/logs" "$T/out"
+# Queued payloads are personal data: the state dir is the server's alone.
+chmod 700 "$T/state"
 cp "$build/idhook" "$T/www/idhook"
 # The signing secret: what Kayle shows in its dashboard.
 printf 'whsec_%s\n' "$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-32)" \
@@ -79,13 +82,27 @@ hooks_dir      = hooks-verifa
 provider       = standard
 secret_file    = billing.secret
 hooks_dir      = hooks-billing
+
+[endpoint slow]
+provider       = verifa
+secret_file    = verifa.secret
+hooks_dir      = hooks-slow
+mode           = queue
+max_running    = 2
+retry_backoff  = 2s
 CONF
 # Verifa's secret is used as it is; a Standard Webhooks secret is base64.
 printf 'whsec_%s\n' "$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-32)" \
     > "$T/etc/verifa.secret"
 printf 'whsec_%s\n' "$(head -c 24 /dev/urandom | base64)" > "$T/etc/billing.secret"
 chmod 600 "$T/etc/verifa.secret" "$T/etc/billing.secret"
-mkdir -p "$T/etc/hooks-verifa" "$T/etc/hooks-billing"
+mkdir -p "$T/etc/hooks-verifa" "$T/etc/hooks-billing" "$T/etc/hooks-slow"
+cat > "$T/etc/hooks-slow/session.approved" <<'HOOK'
+#!/bin/sh
+# A hook that takes its time (a slow CRM API, say).
+sleep 3
+echo "$(date +%T) QUEUED   approved session=$EVENT_SESSION_ID queued_at=$(date -d @"$IDHOOK_QUEUED_AT" +%T) attempt=$IDHOOK_ATTEMPT" >> "$LEDGER"
+HOOK
 cat > "$T/etc/hooks-verifa/session.approved" <<'HOOK'
 #!/bin/sh
 echo "$(date +%T) VERIFA   approved session=$EVENT_SESSION_ID ref=$EVENT_EXTERNAL_REF" >> "$LEDGER"
@@ -98,7 +115,8 @@ cat > "$T/etc/hooks-billing/default" <<'HOOK'
 #!/bin/sh
 echo "$(date +%T) BILLING  $IDHOOK_EVENT message=$IDHOOK_EVENT_ID" >> "$LEDGER"
 HOOK
-chmod 755 "$T/etc/hooks-verifa/"* "$T/etc/hooks-billing/"*
+chmod 755 "$T/etc/hooks-verifa/"* "$T/etc/hooks-billing/"* \
+    "$T/etc/hooks-slow/"*
 cat > "$T/etc/hooks/verification.session.succeeded" <<'HOOK'
 #!/bin/sh
 # A real hook would mark the customer verified in a database.
@@ -236,7 +254,26 @@ $WSIGN verifa --secret whsec_not_the_real_one --type session.approved --out "$D/
 send v-forged verifa
 grep -E 'VERIFA|BILLING' "$T/out/ledger.txt" | sed 's/^/  ledger: /'
 
-say "9. What the operator sees in the error log (no names, no secrets)"
+say "9. Queue mode: the answer comes at once, the 3 s hook runs afterwards"
+echo "  ${URL%/kayle}/slow has mode = queue"
+$WSIGN verifa --secret-file "$T/etc/verifa.secret" --type session.approved --out "$D/q-approved"
+printf '  %-34s -> ' q-approved
+curl -s -o "$D/q.resp" -w '%{http_code} after %{time_total} s ' -H @"$D/q-approved/headers" \
+    --data-binary @"$D/q-approved/body" "${URL%/kayle}/slow"
+cat "$D/q.resp"
+send q-approved slow
+echo "  idhook queue list (while the hook runs):"
+"$T/www/idhook" queue -c "$T/etc/idhook.conf" list | sed 's/^/    /'
+i=0
+until grep -q QUEUED "$T/out/ledger.txt" || [ $i -ge 150 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+grep QUEUED "$T/out/ledger.txt" | sed 's/^/  ledger: /'
+sleep 0.5
+echo "  idhook queue stats (the job is done, its payload deleted):"
+"$T/www/idhook" queue -c "$T/etc/idhook.conf" stats | sed 's/^/    /'
+
+say "10. What the operator sees in the error log (no names, no secrets)"
 cat "$T/logs/error.log" "$T/logs/idhook.log" 2>/dev/null | grep 'level=' |
     sed -e 's/^.*\(level=\)/  \1/' \
         -e 's/\(evt_live_[a-z0-9]\{6\}\)[a-z0-9]*/\1…/g' \

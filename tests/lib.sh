@@ -802,3 +802,28 @@ apache_cleanup() {
 	t_cleanup
 }
 # ---- end of apache ---------------------------------------------------------------
+
+# ---- processes by environment (tests/integration/queue.sh) -----------------------
+# Queue runners are forked by the FastCGI processes and outlive lighttpd's
+# stop; they keep the environment lighttpd gave their parent
+# (bin-environment IDHOOK_CONFIG), which finds them by pid.
+
+# env_pids NAME=VALUE: the pids (not this shell's) whose environment holds
+# exactly this entry.
+env_pids() {
+	for ep_d in /proc/[0-9]*; do
+		ep_p=${ep_d#/proc/}
+		[ "$ep_p" = "$$" ] && continue
+		# 2> first: a process that just ended fails the < redirection.
+		tr '\0' '\n' 2>/dev/null < "$ep_d/environ" |
+		    grep -Fxq -- "$1" && printf '%s ' "$ep_p"
+	done
+	return 0
+}
+
+# reap_env NAME=VALUE: SIGKILL every process env_pids finds, by pid.
+reap_env() {
+	for re_p in $(env_pids "$1"); do
+		kill -KILL "$re_p" 2>/dev/null || true
+	done
+}
