@@ -60,6 +60,8 @@ static struct {
 	struct {
 		pid_t		 pid;	/* 0: free slot */
 		unsigned	 gen;
+		int		 leavefd;	/* its "leaving" pipe */
+		int		 leaving;	/* said it is leaving */
 	}		 runners[QUEUE_RUNNERS_MAX];
 } g;
 
@@ -348,20 +350,40 @@ serve(struct request *rq)
 }
 
 static void
+runner_forget(size_t i)
+{
+	if (g.runners[i].leavefd != -1)
+		(void)close(g.runners[i].leavefd);
+	g.runners[i].leavefd = -1;
+	g.runners[i].pid = 0;
+	g.runners[i].leaving = 0;
+}
+
+/*
+ * Reaps ended runner children, and notes the ones that said they are
+ * leaving (runner_spawn): a job queued now needs a new runner.
+ */
+static void
 reap_runners(void)
 {
 	size_t	 i;
-	pid_t	 pid;
+	pid_t	 pid, rv;
+	char	 buf[16];
 	int	 st;
 
 	for (i = 0; i < QUEUE_RUNNERS_MAX; i++) {
-		pid = g.runners[i].pid;
-		if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid)
+		if ((pid = g.runners[i].pid) <= 0)
 			continue;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		while (read(g.runners[i].leavefd, buf, sizeof(buf)) > 0)
+			g.runners[i].leaving = 1;
+		rv = waitpid(pid, &st, WNOHANG);
+		if (rv == 0 || (rv == -1 && errno != ECHILD))
+			continue;
+		/* ECHILD: reaped by someone else; the pid may be reused. */
+		if (rv == pid && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
 			log_warn("queue runner %ld ended with status %d",
 			    (long)pid, st);
-		g.runners[i].pid = 0;
+		runner_forget(i);
 	}
 }
 
@@ -369,20 +391,22 @@ reap_runners(void)
  * FastCGI, after a response has gone out: make sure a runner child works
  * on the queue of the current config (SPEC section 9) while this process
  * goes back to accepting, so that no answer waits for a hook.  A fresh
- * job wakes our runner; with none, one is started when jobs are live
- * (queued now, or left by a runner that died).
+ * job wakes our runner, unless it said it is leaving; with none, one is
+ * started when jobs are live (queued now, or left by a runner that died).
  */
 static void
 drive_queue(int result)
 {
 	size_t	 i, slot = QUEUE_RUNNERS_MAX;
 	pid_t	 pid;
+	int	 fd;
 
 	reap_runners();
 	if (g.cfg == NULL || g.is_root || g.dedup == NULL)
 		return;
 	for (i = 0; i < QUEUE_RUNNERS_MAX; i++) {
-		if (g.runners[i].pid > 0 && g.runners[i].gen == g.cfg_gen) {
+		if (g.runners[i].pid > 0 && g.runners[i].gen == g.cfg_gen &&
+		    !g.runners[i].leaving) {
 			if (result == PR_QUEUED)
 				(void)kill(g.runners[i].pid, SIGUSR1);
 			return;
@@ -391,15 +415,17 @@ drive_queue(int result)
 			slot = i;
 	}
 	if (slot == QUEUE_RUNNERS_MAX ||
-	    (result != PR_QUEUED && queue_live(g.dedup) <= 0))
+	    (result != PR_QUEUED && queue_live(g.dedup, g.cfg) <= 0))
 		return;
 	g.pc.pc_cfg = g.cfg;
 	g.pc.pc_dedup = g.dedup;
 	g.pc.pc_home = g.home;
 	g.pc.pc_clock = clock_now;
-	if ((pid = runner_spawn(&g.pc)) > 0) {
+	if ((pid = runner_spawn(&g.pc, &fd)) > 0) {
 		g.runners[slot].pid = pid;
 		g.runners[slot].gen = g.cfg_gen;
+		g.runners[slot].leavefd = fd;
+		g.runners[slot].leaving = 0;
 	}
 }
 
@@ -408,12 +434,20 @@ serve_fastcgi(void)
 {
 	FCGX_Request	 req;
 	struct request	 rq;
+	size_t		 i;
 	int		 result;
 
 	if (FCGX_InitRequest(&req, 0, 0) != 0) {
 		log_error("FCGX_InitRequest failed");
 		return 1;
 	}
+	/*
+	 * Runner children are waited for: an inherited SIG_IGN would have
+	 * the kernel reap them, and their pids be reused, behind our back.
+	 */
+	(void)signal(SIGCHLD, SIG_DFL);
+	for (i = 0; i < QUEUE_RUNNERS_MAX; i++)
+		g.runners[i].leavefd = -1;
 	drive_queue(-1);	/* jobs left from before a restart */
 	while (FCGX_Accept_r(&req) >= 0) {
 		memset(&rq, 0, sizeof(rq));

@@ -94,6 +94,40 @@ key_id(const MDB_val *key, uint32_t *id)
 	return 0;
 }
 
+/* The id in the first (up to) 4 bytes of a key, zero-padded. */
+static uint32_t
+key_prefix(const MDB_val *key)
+{
+	const uint8_t	*p = key->mv_data;
+	uint32_t	 id = 0;
+	size_t		 i;
+
+	for (i = 0; i < 4; i++)
+		id = id << 8 | (i < key->mv_size ? p[i] : 0);
+	return id;
+}
+
+/*
+ * The id of the first job key that can follow key in LMDB's order: a
+ * job's id + 1; for a corrupt key of another size, key_prefix (a shorter
+ * key sorts before its zero padding) or key_prefix + 1 (a longer one
+ * sorts after its prefix).  -1: no job key can follow.
+ */
+static int
+key_after(const MDB_val *key, uint32_t *next)
+{
+	uint32_t	 id = key_prefix(key);
+
+	if (key->mv_size < 4) {
+		*next = id;
+		return 0;
+	}
+	if (id == UINT32_MAX)
+		return -1;
+	*next = id + 1;
+	return 0;
+}
+
 /* A logline with msg, the job's id, endpoint and event id. */
 static void
 job_line(struct logline *l, int level, const char *msg,
@@ -231,11 +265,8 @@ job_strings_ok(const struct queue_job *j)
 static void
 undecodable(const char *db, const MDB_val *key, const MDB_val *val)
 {
-	uint32_t	 id = 0;
-
-	(void)key_id(key, &id);
 	log_error("queue: skipping an undecodable job in %s (job %lu, key "
-	    "%zu bytes, value %zu bytes)", db, (unsigned long)id,
+	    "%zu bytes, value %zu bytes)", db, (unsigned long)key_prefix(key),
 	    key->mv_size, val->mv_size);
 }
 
@@ -442,12 +473,30 @@ job_revive(struct queue_job *j, int64_t now)
 	j->qj_pid_start = 0;
 }
 
+/* Stores payload (len bytes) as the payload of job id. */
+static int
+payload_put(struct dedup *d, MDB_txn *txn, uint32_t id,
+    const uint8_t *payload, size_t len)
+{
+	struct job_key	 k;
+	MDB_val		 val;
+
+	job_key(&k, id);
+	val.mv_size = len;
+	val.mv_data = (void *)(uintptr_t)payload;	/* LMDB only reads */
+	return mdb_put(txn, d->dd_payload, &k.jk_val, &val, 0);
+}
+
 /*
  * A queued dedup record: its job is live (QUEUE_ALREADY), dead (queued
  * again: QUEUE_REVIVED), or gone (JOB_NEW: the caller queues a new one).
+ * A revived job takes the redelivery's payload and delivery id (nj): the
+ * stored payload may be the reason it died (bury), and the redelivery
+ * is of the same event.
  */
 static int
 add_existing(struct dedup *d, MDB_txn *txn, const struct dedup_record *r,
+    const struct queue_job *nj, const uint8_t *payload, size_t len,
     int64_t now, uint32_t *id)
 {
 	struct queue_job	 j;
@@ -465,7 +514,10 @@ add_existing(struct dedup *d, MDB_txn *txn, const struct dedup_record *r,
 	if (dbi == d->dd_queue)
 		return QUEUE_ALREADY;
 	job_revive(&j, now);
-	if ((rc = job_move(d, txn, d->dd_dead, d->dd_queue, &j)) != 0)
+	j.qj_payload_len = (uint32_t)len;
+	memcpy(j.qj_delivery, nj->qj_delivery, sizeof(j.qj_delivery));
+	if ((rc = job_move(d, txn, d->dd_dead, d->dd_queue, &j)) != 0 ||
+	    (rc = payload_put(d, txn, j.qj_id, payload, len)) != 0)
 		return put_fail(rc, "queue: reviving a dead job failed", &j);
 	job_log(LOG_INFO, "queue: dead job queued again", &j, 0);
 	return QUEUE_REVIVED;
@@ -502,17 +554,12 @@ add_new(struct dedup *d, MDB_txn *txn, struct queue_job *j,
     const uint8_t *payload, size_t len, struct dedup_record *r,
     const struct dedup_key *k)
 {
-	struct job_key	 jk;
-	MDB_val		 val;
-	int		 rc;
+	int	 rc;
 
 	if ((rc = next_id(d, txn, &j->qj_id)) != 0)
 		return rc == -1 ? -1 : put_fail(rc, "queue: next id", j);
-	job_key(&jk, j->qj_id);
-	val.mv_size = len;
-	val.mv_data = (void *)(uintptr_t)payload;	/* LMDB only reads */
 	if ((rc = job_put(txn, d->dd_queue, j)) != 0 ||
-	    (rc = mdb_put(txn, d->dd_payload, &jk.jk_val, &val, 0)) != 0)
+	    (rc = payload_put(d, txn, j->qj_id, payload, len)) != 0)
 		return put_fail(rc, "queue: storing the job failed", j);
 	r->dr_version = DEDUP_RECORD_VERSION;
 	r->dr_state = DEDUP_STATE_QUEUED;
@@ -547,7 +594,7 @@ add_txn(struct dedup *d, struct queue_job *j, const uint8_t *payload,
 		r.dr_first_seen = now;
 		res = JOB_NEW;
 	} else if (r.dr_state == DEDUP_STATE_QUEUED)
-		res = add_existing(d, txn, &r, now, id);
+		res = add_existing(d, txn, &r, j, payload, len, now, id);
 	else
 		res = add_decide(&r, now, stale_after, k);
 	if (res == JOB_NEW &&
@@ -747,7 +794,9 @@ claim_take(struct queue_job *j, const struct config *cfg, int64_t now)
  * Walks the live jobs in id order for the first we may run.  Returns 0
  * (*j chosen), 1 none, or an LMDB error / -1.  Jobs whose event is done
  * are deleted on the way (re-seeking by id rather than trusting the
- * cursor after a delete).
+ * cursor after a delete).  Undecodable jobs, and keys that are not job
+ * ids (a damaged store), are logged and skipped: one bad entry must not
+ * stop the whole queue.
  */
 static int
 claim_pick(struct dedup *d, MDB_txn *txn, struct claim_scan *cs,
@@ -756,28 +805,27 @@ claim_pick(struct dedup *d, MDB_txn *txn, struct claim_scan *cs,
 	MDB_cursor	*cur = NULL;
 	MDB_val		 key, val;
 	uint32_t	 id = 0;
-	int		 rc, found = 0;
+	int		 rc, found = 0, last;
 
 	if ((rc = mdb_cursor_open(txn, d->dd_queue, &cur)) != 0)
 		return rc;
 	while ((rc = job_seek(cur, id, &key, &val)) == 0) {
-		if (key_id(&key, &id) == -1)
-			rc = MDB_CORRUPTED;
-		else if (job_decode(&key, &val, j) == -1)
+		/* Before any delete, which may move the key's bytes. */
+		last = key_after(&key, &id) == -1;
+		if (job_decode(&key, &val, j) == -1)
 			undecodable("queue", &key, &val);
 		else if (claim_due(cs, j)) {
 			if ((rc = claim_done(d, txn, j)) == 0) {
 				found = 1;
 				break;
 			}
-			if (rc == 1 &&
-			    (rc = job_del(d, txn, d->dd_queue, id, 1)) == 0)
+			if (rc == 1 && (rc = job_del(d, txn, d->dd_queue,
+			    j->qj_id, 1)) == 0)
 				job_log(LOG_INFO, "queue: event already done, "
 				    "job deleted", j, 0);
 		}
-		if (rc != 0 || id == UINT32_MAX)
+		if (rc != 0 || last)
 			break;
-		id++;
 	}
 	mdb_cursor_close(cur);
 	if (found)
@@ -973,12 +1021,21 @@ finish_failed(struct dedup *d, MDB_txn *txn, struct queue_job *j,
 	return to == d->dd_dead ? QUEUE_F_DEAD : QUEUE_F_RETRY;
 }
 
-/* The result of a job that is not (or no longer) ours, as stored. */
+/*
+ * The result of a job that is not (or no longer) ours, as stored.  A job
+ * that is gone has nothing stored: *j tells only what we know.
+ */
 static int
-finish_foreign(int found, MDB_dbi dbi, const struct dedup *d)
+finish_foreign(int found, MDB_dbi dbi, const struct dedup *d,
+    struct queue_job *j, uint32_t id, int exit_code, int64_t now)
 {
-	if (found != 0)
+	if (found != 0) {
+		memset(j, 0, sizeof(*j));
+		j->qj_id = id;
+		j->qj_exit = exit_code;
+		j->qj_updated = now;
 		return QUEUE_F_DONE;
+	}
 	return dbi == d->dd_dead ? QUEUE_F_DEAD : QUEUE_F_RETRY;
 }
 
@@ -1002,7 +1059,8 @@ finish_txn(struct dedup *d, uint32_t id, int success, int exit_code,
 		log_warn("queue: finishing job %lu that is not ours (%s)",
 		    (unsigned long)id, rc == 1 ? "gone" : "taken over");
 		if (rc == 1 || !success) {
-			res = finish_foreign(rc, dbi, d);
+			res = finish_foreign(rc, dbi, d, j, id, exit_code,
+			    now);
 			goto out;
 		}
 	}
@@ -1133,6 +1191,28 @@ admin_commit(MDB_txn **txnp, int rc, const struct queue_job *j)
 	return txn_commit(txnp, "queue: commit failed") == 0 ? 0 : -1;
 }
 
+/*
+ * An operator's change to a running job: refused (1) while its runner is
+ * alive; a job whose runner is gone (dead, or its lease expired) is left
+ * as queue_claim would take it over (logged), 0.
+ */
+static int
+admin_running(const struct queue_job *j, int64_t now, const char *what)
+{
+	struct logline	 l;
+	const char	*why = NULL;
+
+	if (j->qj_state != QUEUE_RUNNING)
+		return 0;
+	if (job_alive(j, now, &why))
+		return 1;
+	job_line(&l, LOG_WARN, what, j);
+	logline_add(&l, "reason", why != NULL ? why : "unknown");
+	logline_addf(&l, "pid", "%ld", (long)j->qj_pid);
+	logline_emit(&l);
+	return 0;
+}
+
 int
 queue_retry(struct dedup *d, uint32_t id, int64_t now)
 {
@@ -1145,11 +1225,13 @@ queue_retry(struct dedup *d, uint32_t id, int64_t now)
 		return -1;
 	if ((rc = job_find(d, txn, id, &j, &dbi)) != 0)
 		goto out;
-	if (j.qj_state == QUEUE_RUNNING) {
+	if (admin_running(&j, now, "queue: retrying a job whose runner is "
+	    "gone")) {
 		rc = 2;
 		goto out;
 	}
-	if (dbi == d->dd_dead)
+	/* A gone runner's job starts afresh, like a dead one. */
+	if (dbi == d->dd_dead || j.qj_state == QUEUE_RUNNING)
 		job_revive(&j, now);
 	else {
 		j.qj_next_run = now;
@@ -1196,7 +1278,8 @@ queue_drop(struct dedup *d, uint32_t id, int64_t now)
 		return -1;
 	if ((rc = job_find(d, txn, id, &j, &dbi)) != 0)
 		goto out;
-	if (j.qj_state == QUEUE_RUNNING) {
+	if (admin_running(&j, now, "queue: dropping a job whose runner is "
+	    "gone")) {
 		rc = 2;
 		goto out;
 	}
@@ -1209,22 +1292,50 @@ out:
 	return rc;
 }
 
+/* The live jobs of endpoints cfg has (undecodable ones not counted). */
+static int
+live_count(struct dedup *d, MDB_txn *txn, const struct config *cfg,
+    long *n)
+{
+	struct queue_job	 j;
+	MDB_cursor		*cur = NULL;
+	MDB_val			 key, val;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(txn, d->dd_queue, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+		if (job_decode(&key, &val, &j) == 0 &&
+		    j.qj_state != QUEUE_DEAD &&
+		    ep_find(cfg, j.qj_endpoint, &i) != NULL && *n < LONG_MAX)
+			++*n;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 long
-queue_live(struct dedup *d)
+queue_live(struct dedup *d, const struct config *cfg)
 {
 	MDB_txn	*txn = NULL;
 	MDB_stat st;
+	long	 n = 0;
 	int	 rc;
 
 	if (store_txn_begin(d, MDB_RDONLY, &txn) != 0)
 		return -1;
-	rc = mdb_stat(txn, d->dd_queue, &st);
+	if (cfg != NULL)
+		rc = live_count(d, txn, cfg, &n);
+	else if ((rc = mdb_stat(txn, d->dd_queue, &st)) == 0)
+		n = st.ms_entries > LONG_MAX ? LONG_MAX : (long)st.ms_entries;
 	mdb_txn_abort(txn);
 	if (rc != 0) {
-		store_log(LOG_ERROR, "queue: mdb_stat failed", NULL, rc);
+		store_log(LOG_ERROR, "queue: counting live jobs failed", NULL,
+		    rc);
 		return -1;
 	}
-	return st.ms_entries > LONG_MAX ? LONG_MAX : (long)st.ms_entries;
+	return n;
 }
 
 const char *

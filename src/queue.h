@@ -67,13 +67,15 @@ enum queue_add_result {
  * queue_add: in one write transaction, decides on the dedup record of
  * job->qj_endpoint/qj_event_id like dedup_claim does (done: QUEUE_DONE;
  * a live running record: QUEUE_BUSY; queued: QUEUE_ALREADY, or, when its
- * job is dead, that job is queued again with attempts 0 and next_run now:
- * QUEUE_REVIVED), else stores a new job (queued, next_run now, attempts
- * 0, queued_at now) with its payload, and the dedup record as queued with
- * the new job id, and commits: QUEUE_ADDED.  Only qj_endpoint, qj_event,
- * qj_event_id and qj_delivery of job are read.  *id is the job's id for
- * every 202 result.  On MDB_MAP_FULL prunes dedup records older than
- * now - retention and tries once more, else QUEUE_FULL.
+ * job is dead, that job is queued again with attempts 0 and next_run now,
+ * its stored payload and qj_delivery replaced by this delivery's (the
+ * old payload may be why it died): QUEUE_REVIVED), else stores a new job
+ * (queued, next_run now, attempts 0, queued_at now) with its payload,
+ * and the dedup record as queued with the new job id, and commits:
+ * QUEUE_ADDED.  Only qj_endpoint, qj_event, qj_event_id and qj_delivery
+ * of job are read.  *id is the job's id for every 202 result.  On
+ * MDB_MAP_FULL prunes dedup records older than now - retention and tries
+ * once more, else QUEUE_FULL.
  */
 int	 queue_add(struct dedup *, const struct queue_job *job,
 	    const uint8_t *payload, size_t len, int64_t now,
@@ -101,7 +103,9 @@ enum queue_claim_result {
  * committed, and its header copied to *job and its payload to a new
  * buffer *payload (*len bytes; the caller wipes and frees it with
  * freezero(*payload, *len)).  A due job whose dedup record is done is
- * deleted, not run (logged): the event ran another way.
+ * deleted, not run (logged): the event ran another way.  Undecodable
+ * jobs and keys that are not job ids (a damaged store) are logged and
+ * skipped.
  * QUEUE_WAIT: *next is the earliest time something may change
  * (a queued job's next_run, a lease's end; now + 1 when a job waits only
  * for a slot).  Orphans (jobs of endpoints cfg lacks) count for neither
@@ -129,8 +133,11 @@ enum queue_finish_result {
  * are whole seconds: the wait is never shorter than the backoff).  If
  * another runner took the job over meanwhile, our success still completes
  * it (the event did run) and our failure changes nothing.  *job (may be
- * NULL) gets the job as stored (its qj_next_run on retry).  Prunes a
- * batch of old dedup records afterwards.
+ * NULL) gets the job as stored (its qj_next_run on retry).  A job that is
+ * gone (dropped or completed meanwhile) gives QUEUE_F_DONE and a *job
+ * that is zero but for qj_id = id, qj_exit = exit_code and qj_updated =
+ * now: qj_state 0 ("unknown"), qj_attempts 0 and the strings "" are not
+ * known any more.  Prunes a batch of old dedup records afterwards.
  */
 int	 queue_finish(struct dedup *, uint32_t id, int success, int exit_code,
 	    int64_t now, unsigned max_attempts, unsigned backoff,
@@ -155,21 +162,28 @@ long	 queue_each(struct dedup *, int (*fn)(const struct queue_job *,
 	    void *), void *arg);
 
 /*
- * queue_retry: a dead job is queued again with attempts 0; a queued job
- * has its next_run set to now.  Returns 0, 1 no such job, 2 running
- * (refused), -1 error.
+ * queue_retry: a dead job, or a running job whose runner is gone (dead,
+ * or its lease expired: see queue_claim), is queued again with attempts
+ * 0 and next_run now; a queued job has its next_run set to now.  Returns
+ * 0, 1 no such job, 2 running with its runner alive (refused), -1 error.
  */
 int	 queue_retry(struct dedup *, uint32_t id, int64_t now);
 
 /*
- * queue_drop: deletes a queued or dead job and its payload, and marks its
- * dedup record failed (a new delivery of the event runs it again).
- * Returns 0, 1 no such job, 2 running (refused), -1 error.
+ * queue_drop: deletes a queued or dead job, or a running one whose runner
+ * is gone, and its payload, and marks its dedup record failed (a new
+ * delivery of the event runs it again).  Returns 0, 1 no such job, 2
+ * running with its runner alive (refused), -1 error.
  */
 int	 queue_drop(struct dedup *, uint32_t id, int64_t now);
 
-/* queue_live: the number of live (queued or running) jobs, or -1. */
-long	 queue_live(struct dedup *);
+/*
+ * queue_live: with cfg, the number of live (queued or running) jobs of
+ * endpoints cfg has (what a runner of cfg would run or wait for; jobs
+ * that cannot be decoded do not count); with cfg NULL, every entry of
+ * the live jobs.  -1 on error (logged).  A read-only transaction.
+ */
+long	 queue_live(struct dedup *, const struct config *cfg);
 
 /* "queued", "running", "dead", or "unknown". */
 const char *queue_state_name(uint32_t state);

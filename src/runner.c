@@ -164,16 +164,22 @@ record(struct pipeline_ctx *pc, const struct endpoint *ep,
 	}
 	if (fr == QUEUE_F_ERR && ok)
 		log_error("endpoint %s job %u: hook succeeded but the queue "
-		    "could not record it: it may run again", ep->ep_name,
-		    job->qj_id);
+		    "could not record it: it may run again; stopping this "
+		    "runner", ep->ep_name, job->qj_id);
 	return fr;
 }
 
-static void
-run_one(struct pipeline_ctx *pc, struct queue_job *job,
+/*
+ * Runs the claimed job.  Returns -1 when its success could not be
+ * recorded: claiming on would take our own job over (a running job of
+ * our pid is a leftover) and run it again at once.
+ */
+static int
+run_one(struct pipeline_ctx *pc, const struct queue_job *claimed,
     const uint8_t *payload, size_t len)
 {
 	const struct endpoint	*ep;
+	struct queue_job	 after = *claimed, *job = &after;
 	struct outcome		 oc;
 	struct timespec		 t0;
 	int			 fr;
@@ -184,7 +190,7 @@ run_one(struct pipeline_ctx *pc, struct queue_job *job,
 	    NULL) {
 		log_error("job %u: endpoint %s is not configured", job->qj_id,
 		    job->qj_endpoint);
-		return;
+		return 0;
 	}
 	memset(&oc, 0, sizeof(oc));
 	oc.oc_endpoint = ep->ep_name;
@@ -196,18 +202,22 @@ run_one(struct pipeline_ctx *pc, struct queue_job *job,
 	oc.oc_job = job->qj_id;
 	pipeline_run_job(pc, ep, payload, len, job->qj_queued_at, &oc);
 	fr = record(pc, ep, job, &oc);
+	/* The log names the job we ran, whatever the store says now. */
+	after.qj_id = claimed->qj_id;
 	log_run(&oc, job, fr, elapsed_ms(&t0));
+	return fr == QUEUE_F_ERR && oc.oc_result == PR_DELIVERED ? -1 : 0;
 }
 
 long
-runner_loop(struct pipeline_ctx *pc, int64_t deadline, int wait)
+runner_loop(struct pipeline_ctx *pc, int64_t deadline, int wait,
+    void (*leaving)(void *), void *arg)
 {
 	struct queue_job	 job;
 	uint8_t			*payload;
 	size_t			 len, orphans, warned = 0;
 	int64_t			 now, next;
 	long			 n = 0;
-	int			 rc;
+	int			 rc, told = 0;
 
 	for (;;) {
 		now = pc->pc_clock();
@@ -218,9 +228,12 @@ runner_loop(struct pipeline_ctx *pc, int64_t deadline, int wait)
 		rc = queue_claim(pc->pc_dedup, pc->pc_cfg, now, &job, &payload,
 		    &len, &next, &orphans);
 		if (rc == QUEUE_CLAIMED) {
-			run_one(pc, &job, payload, len);
+			rc = run_one(pc, &job, payload, len);
 			freezero(payload, len);
+			if (rc == -1)
+				return -1;
 			n++;
+			told = 0;
 			continue;
 		}
 		if (rc == QUEUE_CERR)
@@ -231,34 +244,58 @@ runner_loop(struct pipeline_ctx *pc, int64_t deadline, int wait)
 			    pc->pc_cfg->cf_path);
 			warned = orphans;
 		}
+		if (rc == QUEUE_IDLE && leaving != NULL && !told) {
+			leaving(arg);
+			told = 1;
+			continue;	/* one more claim: see runner.h */
+		}
 		if (rc == QUEUE_IDLE || !wait)
 			break;
+		told = 0;
 		nap(now, next, deadline);
 	}
 	return n;
 }
 
-/* fds 0 and 1 on /dev/null, nothing open above 2. */
+/* The pipe's write end of a runner child (fd RUNNER_LEAVE_FD). */
+#define RUNNER_LEAVE_FD	3
+
+static void
+say_leaving(void *arg)
+{
+	static const char	 byte = 'x';
+
+	(void)arg;
+	/* EAGAIN: a byte is there already; EPIPE: the parent is gone. */
+	if (write(RUNNER_LEAVE_FD, &byte, 1) == -1)
+		log_debug("queue runner: %s", strerror(errno));
+}
+
+/* fds 0 and 1 on /dev/null, the pipe as fd 3, nothing else above 2. */
 static int
-child_fds(void)
+child_fds(int leave)
 {
 	int	 fd, max;
 
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
+	    dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
+	    dup2(leave, RUNNER_LEAVE_FD) == -1)
+		return -1;
+	/* dup2 clears close-on-exec: hooks must not get it. */
+	if (fcntl(RUNNER_LEAVE_FD, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
 #ifdef HAVE_CLOSE_RANGE
-	if (close_range(3, ~0U, 0) == 0)
+	if (close_range(RUNNER_LEAVE_FD + 1, ~0U, 0) == 0)
 		return 0;
 #endif
 	max = (int)sysconf(_SC_OPEN_MAX);
-	for (fd = 3; fd < max && fd < 65536; fd++)
+	for (fd = RUNNER_LEAVE_FD + 1; fd < max && fd < 65536; fd++)
 		(void)close(fd);
 	return 0;
 }
 
 static void __attribute__((noreturn))
-child_main(const struct pipeline_ctx *parent)
+child_main(const struct pipeline_ctx *parent, int leave)
 {
 	struct pipeline_ctx	 pc = *parent;
 	struct dedup		*d = NULL;
@@ -268,7 +305,7 @@ child_main(const struct pipeline_ctx *parent)
 	(void)signal(SIGINT, SIG_DFL);
 	(void)signal(SIGHUP, SIG_DFL);
 	runner_wake_on_usr1();
-	if (child_fds() == -1) {
+	if (child_fds(leave) == -1) {
 		log_error("queue runner: cannot set up descriptors: %s",
 		    strerror(errno));
 		_exit(1);
@@ -278,22 +315,32 @@ child_main(const struct pipeline_ctx *parent)
 		_exit(1);
 	pc.pc_dedup = d;
 	memset(&pc.pc_pending, 0, sizeof(pc.pc_pending));
-	n = runner_loop(&pc, 0, 1);
+	n = runner_loop(&pc, 0, 1, say_leaving, NULL);
 	dedup_close(d);
 	_exit(n < 0 ? 1 : 0);
 }
 
 pid_t
-runner_spawn(const struct pipeline_ctx *pc)
+runner_spawn(const struct pipeline_ctx *pc, int *leavefd)
 {
 	pid_t	 pid;
+	int	 fds[2];
 
+	*leavefd = -1;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_error("queue runner: pipe: %s", strerror(errno));
+		return -1;
+	}
 	if ((pid = fork()) == -1) {
 		log_error("queue runner: fork: %s", strerror(errno));
+		(void)close(fds[0]);
+		(void)close(fds[1]);
 		return -1;
 	}
 	if (pid == 0)
-		child_main(pc);
+		child_main(pc, fds[1]);
+	(void)close(fds[1]);
+	*leavefd = fds[0];
 	return pid;
 }
 
@@ -317,7 +364,7 @@ run_here(const struct config *cfg, const char *home, int64_t deadline,
 	pc.pc_clock = clock_now;
 	if (dedup_open(cfg->cf_state_dir, DEDUP_MAPSIZE, &pc.pc_dedup) == -1)
 		return -1;
-	n = runner_loop(&pc, deadline, wait);
+	n = runner_loop(&pc, deadline, wait, NULL, NULL);
 	dedup_close(pc.pc_dedup);
 	return n;
 }
@@ -334,6 +381,8 @@ runner_run_cli(const struct config *cfg, int64_t max_time, unsigned workers)
 	long		 n;
 
 	runner_wake_on_usr1();
+	/* An inherited SIG_IGN would reap the workers behind our back. */
+	(void)signal(SIGCHLD, SIG_DFL);
 	if (workers <= 1)
 		return run_here(cfg, home, deadline, max_time > 0);
 	if (workers > QUEUE_WORKERS_MAX)
@@ -346,11 +395,13 @@ runner_run_cli(const struct config *cfg, int64_t max_time, unsigned workers)
 		}
 		if (pids[i] == 0) {
 			n = run_here(cfg, home, deadline, max_time > 0);
-			exit(n < 0 ? 1 : 0);
+			/* Not exit(): the parent's stdio and atexit are its. */
+			_exit(n < 0 ? 1 : 0);
 		}
 		started++;
 	}
 	for (i = 0; i < started; i++) {
+		status = 1;
 		while (waitpid(pids[i], &status, 0) == -1 && errno == EINTR)
 			continue;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -20,11 +20,17 @@
  * (no job queued or running), or if wait is 0, or if deadline (unix
  * seconds, 0 = none) has passed; otherwise sleeps until something may
  * change (at most a second; SIGUSR1 wakes it when runner_wake_on_usr1 was
- * called) and tries again.  No job is claimed after the deadline.  Every
- * run is logged as one line.  Returns the number of jobs run, or -1 when
- * the store failed.
+ * called) and tries again.  No job is claimed after the deadline.
+ * Before returning because the queue is idle, leaving (if not NULL) is
+ * called and the queue is claimed from once more: a job committed after
+ * that call is one the caller knows to start another runner for, and one
+ * committed before it is seen by the last claim.  Every run is logged as
+ * one line.  Returns the number of jobs run, or -1 when the store failed
+ * (including a success that could not be recorded: the job may run
+ * again).
  */
-long	 runner_loop(struct pipeline_ctx *, int64_t deadline, int wait);
+long	 runner_loop(struct pipeline_ctx *, int64_t deadline, int wait,
+	    void (*leaving)(void *), void *arg);
 
 /* Makes SIGUSR1 interrupt runner_loop's sleep (a new job was queued). */
 void	 runner_wake_on_usr1(void);
@@ -32,14 +38,17 @@ void	 runner_wake_on_usr1(void);
 /*
  * runner_spawn: forks a runner child for pc's config (FastCGI, after a
  * response).  The child puts /dev/null on fds 0 and 1 (fd 0 is the
- * FastCGI listen socket), closes every descriptor above 2 (the parent's
- * LMDB files and connections), resets SIGTERM/SIGINT/SIGHUP to their
- * defaults, opens its own store in the config's state_dir, runs
- * runner_loop until the queue is idle and exits with _exit.  The parent's
- * store handle is never touched in the child (lmdb.h: not after fork).
- * Returns the child's pid, or -1 (logged).
+ * FastCGI listen socket), keeps the write end of a pipe as fd 3 and
+ * closes every other descriptor above 2 (the parent's LMDB files and
+ * connections), resets SIGTERM/SIGINT/SIGHUP to their defaults, opens its
+ * own store in the config's state_dir, runs runner_loop until the queue
+ * is idle and exits with _exit.  When it is about to leave it writes a
+ * byte to the pipe: *leavefd is the read end (non-blocking, close-on-
+ * exec; the caller closes it), so that a job queued after that byte gets
+ * a new runner.  The parent's store handle is never touched in the child
+ * (lmdb.h: not after fork).  Returns the child's pid, or -1 (logged).
  */
-pid_t	 runner_spawn(const struct pipeline_ctx *);
+pid_t	 runner_spawn(const struct pipeline_ctx *, int *leavefd);
 
 /*
  * runner_run_cli: `idhook queue run`: opens cfg's store and runs

@@ -205,6 +205,51 @@ holder(const char *dir, int queue, const char *id, int64_t now,
 	return pid;
 }
 
+/* Opens the store in dir with raw LMDB (closed with dedup_close first). */
+static void
+raw_begin(const char *dir, MDB_env **env, MDB_txn **txn)
+{
+	CHECK(mdb_env_create(env) == 0);
+	CHECK(mdb_env_set_maxdbs(*env, 8) == 0);
+	CHECK(mdb_env_open(*env, dir, MDB_NOTLS, 0600) == 0);
+	CHECK(mdb_txn_begin(*env, NULL, 0, txn) == 0);
+}
+
+static void
+raw_commit(MDB_env *env, MDB_txn *txn)
+{
+	CHECK(mdb_txn_commit(txn) == 0);
+	mdb_env_close(env);
+}
+
+static void
+be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Deletes the payload of job id behind the store's back. */
+static void
+payload_del(const char *dir, uint32_t id)
+{
+	MDB_env	*env;
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 k;
+	uint8_t	 key[4];
+
+	be32(key, id);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	raw_begin(dir, &env, &txn);
+	CHECK(mdb_dbi_open(txn, "payload", 0, &dbi) == 0);
+	CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
+	raw_commit(env, txn);
+}
+
 static void
 t_add(void)
 {
@@ -220,11 +265,11 @@ t_add(void)
 	pid_t			 pid;
 
 	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
-	CHECK(queue_live(d) == 0);
+	CHECK(queue_live(d, NULL) == 0);
 	CHECK(add(d, "a", "e1", "{\"x\":1}", t, &id) == QUEUE_ADDED);
-	CHECK(id == 1 && queue_live(d) == 1);
+	CHECK(id == 1 && queue_live(d, NULL) == 1);
 	CHECK(add(d, "a", "e1", "{\"x\":1}", t + 1, &id2) == QUEUE_ALREADY);
-	CHECK(id2 == 1 && queue_live(d) == 1);
+	CHECK(id2 == 1 && queue_live(d, NULL) == 1);
 	CHECK(dedup_get(d, "a", "e1", 2, &r) == 0);
 	CHECK(r.dr_state == DEDUP_STATE_QUEUED && r.dr_job == 1);
 	CHECK(r.dr_attempts == 1 && r.dr_first_seen == t && r.dr_pid == 0);
@@ -245,11 +290,11 @@ t_add(void)
 	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 1);
 	CHECK(finish(d, 1, 1, t + 1, &j) == QUEUE_F_DONE);
 	CHECK(queue_get(d, 1, &j, &p, &len) == 1 && p == NULL);
-	CHECK(queue_live(d) == 0);
+	CHECK(queue_live(d, NULL) == 0);
 	CHECK(dedup_get(d, "a", "e1", 2, &r) == 0);
 	CHECK(r.dr_state == DEDUP_STATE_DONE && r.dr_job == 0);
 	CHECK(add(d, "a", "e1", "{}", t + 2, &id) == QUEUE_DONE);
-	CHECK(queue_live(d) == 0);
+	CHECK(queue_live(d, NULL) == 0);
 
 	/* a live sync run of the event: busy; once it is gone: queued */
 	pid = holder(dir, 0, "s1", t, NULL);
@@ -273,7 +318,7 @@ t_add(void)
 	/* bounds */
 	CHECK(add(d, "", "x", "{}", t, &id) == QUEUE_ERR);
 	CHECK(add(d, "a", "", "{}", t, &id) == QUEUE_ERR);
-	CHECK(queue_live(d) == 3);
+	CHECK(queue_live(d, NULL) == 3);
 	dedup_close(d);
 }
 
@@ -306,7 +351,7 @@ t_fifo(void)
 	CHECK(claim(d, t + 11, &id, NULL) == QUEUE_IDLE);
 
 	/* ids are never reused, not even after reopening */
-	CHECK(queue_live(d) == 0);
+	CHECK(queue_live(d, NULL) == 0);
 	dedup_close(d);
 	CHECK(dedup_open(dir, MAPSIZE, &d) == 0);
 	CHECK(add(d, "a", "e4", "4", t, &id) == QUEUE_ADDED && id == 4);
@@ -427,7 +472,7 @@ t_retry_dead(void)
 	CHECK(queue_get(d, 1, &j, &p, &len) == 0 && j.qj_state == QUEUE_DEAD);
 	CHECK(len == 9 && memcmp(p, "payload-1", 9) == 0);
 	freezero(p, len);
-	CHECK(queue_live(d) == 0);
+	CHECK(queue_live(d, NULL) == 0);
 	CHECK(claim(d, t + 9999, &id, NULL) == QUEUE_IDLE);
 	CHECK(add(d, "a", "e2", "x", t, &id) == QUEUE_ADDED && id == 2);
 	CHECK(queue_each(d, each_fn, seen) == 2);
@@ -435,13 +480,14 @@ t_retry_dead(void)
 	CHECK(dedup_get(d, "a", "e1", 2, &r) == 0);
 	CHECK(r.dr_state == DEDUP_STATE_QUEUED && r.dr_job == 1);
 
-	/* a redelivery revives it */
-	CHECK(add(d, "a", "e1", "ignored", t + 40, &id) == QUEUE_REVIVED);
-	CHECK(id == 1 && queue_live(d) == 2);
+	/* a redelivery revives it, with its own payload */
+	CHECK(add(d, "a", "e1", "payload-two", t + 40, &id) ==
+	    QUEUE_REVIVED);
+	CHECK(id == 1 && queue_live(d, NULL) == 2);
 	CHECK(queue_get(d, 1, &j, &p, &len) == 0);
 	CHECK(j.qj_state == QUEUE_QUEUED && j.qj_attempts == 0);
-	CHECK(j.qj_next_run == t + 40);
-	CHECK(len == 9 && memcmp(p, "payload-1", 9) == 0);
+	CHECK(j.qj_next_run == t + 40 && j.qj_payload_len == 11);
+	CHECK(len == 11 && memcmp(p, "payload-two", 11) == 0);
 	freezero(p, len);
 	CHECK(add(d, "a", "e1", "x", t + 40, &id) == QUEUE_ALREADY);
 	dedup_close(d);
@@ -500,8 +546,6 @@ t_admin(void)
 	CHECK(queue_retry(d, 1, t) == 1 && queue_drop(d, 1, t) == 1);
 	CHECK(add(d, "a", "e1", "x", t, &id) == QUEUE_ADDED);
 	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED);
-	/* our own running job: still refused */
-	CHECK(queue_retry(d, 1, t) == 2 && queue_drop(d, 1, t) == 2);
 	CHECK(finish(d, 1, 0, t, &j) == QUEUE_F_RETRY);
 	CHECK(queue_retry(d, 1, t + 1) == 0);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0);
@@ -514,11 +558,11 @@ t_admin(void)
 	CHECK(queue_retry(d, 1, t + 2) == 0);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0);
 	CHECK(j.qj_state == QUEUE_QUEUED && j.qj_attempts == 0);
-	CHECK(queue_live(d) == 1);
+	CHECK(queue_live(d, NULL) == 1);
 
 	/* drop: gone, event failed, a redelivery is a new job */
 	CHECK(queue_drop(d, 1, t + 3) == 0);
-	CHECK(queue_get(d, 1, &j, NULL, NULL) == 1 && queue_live(d) == 0);
+	CHECK(queue_get(d, 1, &j, NULL, NULL) == 1 && queue_live(d, NULL) == 0);
 	CHECK(dedup_get(d, "a", "e1", 2, &r) == 0);
 	CHECK(r.dr_state == DEDUP_STATE_FAILED && r.dr_job == 0);
 	CHECK(add(d, "a", "e1", "x", t + 4, &id) == QUEUE_ADDED && id == 2);
@@ -556,7 +600,7 @@ t_orphans_done(void)
 	    QUEUE_CLAIMED && orphans == 1 && j.qj_id == 3);
 	freezero(p, len);
 	CHECK(queue_get(d, 2, &j, NULL, NULL) == 1);
-	CHECK(queue_live(d) == 2);
+	CHECK(queue_live(d, NULL) == 2);
 	dedup_close(d);
 }
 
@@ -577,14 +621,10 @@ t_corrupt(void)
 
 	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
 	dedup_close(d);
-	CHECK(mdb_env_create(&env) == 0);
-	CHECK(mdb_env_set_maxdbs(env, 8) == 0);
-	CHECK(mdb_env_open(env, dir, MDB_NOTLS, 0600) == 0);
-	CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+	raw_begin(dir, &env, &txn);
 	CHECK(mdb_dbi_open(txn, "queue", 0, &dbi) == 0);
 	CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
-	CHECK(mdb_txn_commit(txn) == 0);
-	mdb_env_close(env);
+	raw_commit(env, txn);
 	CHECK(dedup_open(dir, MAPSIZE, &d) == 0);
 	CHECK(queue_get(d, 9, &j, NULL, NULL) == -1);
 	CHECK(claim(d, 0, &id, NULL) == QUEUE_IDLE);
@@ -593,7 +633,7 @@ t_corrupt(void)
 	CHECK(claim(d, 0, &id, NULL) == QUEUE_CLAIMED && id == 1);
 	CHECK(finish(d, 1, 1, 0, NULL) == QUEUE_F_DONE);
 	CHECK(claim(d, 0, &id, NULL) == QUEUE_IDLE);
-	CHECK(queue_live(d) == 1);
+	CHECK(queue_live(d, NULL) == 1);
 	dedup_close(d);
 }
 
@@ -601,13 +641,8 @@ t_corrupt(void)
 static void
 t_no_payload(void)
 {
-	static const uint8_t	 key[4] = { 0, 0, 0, 1 };
 	struct queue_job	 j;
 	struct dedup		*d;
-	MDB_env			*env;
-	MDB_txn			*txn;
-	MDB_dbi			 dbi;
-	MDB_val			 k = { 4, (void *)(uintptr_t)key };
 	char			 dir[PATH_MAX];
 	uint32_t		 id;
 
@@ -615,20 +650,224 @@ t_no_payload(void)
 	CHECK(add(d, "a", "e1", "x", 0, &id) == QUEUE_ADDED && id == 1);
 	CHECK(add(d, "a", "e2", "y", 0, &id) == QUEUE_ADDED && id == 2);
 	dedup_close(d);
-	CHECK(mdb_env_create(&env) == 0);
-	CHECK(mdb_env_set_maxdbs(env, 8) == 0);
-	CHECK(mdb_env_open(env, dir, MDB_NOTLS, 0600) == 0);
-	CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
-	CHECK(mdb_dbi_open(txn, "payload", 0, &dbi) == 0);
-	CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
-	CHECK(mdb_txn_commit(txn) == 0);
-	mdb_env_close(env);
+	payload_del(dir, 1);
 	CHECK(dedup_open(dir, MAPSIZE, &d) == 0);
 	CHECK(claim(d, 0, &id, NULL) == QUEUE_CLAIMED && id == 2);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0);
 	CHECK(j.qj_state == QUEUE_DEAD);
 	CHECK(finish(d, 2, 1, 0, NULL) == QUEUE_F_DONE);
 	CHECK(claim(d, 0, &id, NULL) == QUEUE_IDLE);
+	dedup_close(d);
+}
+
+/*
+ * A running job whose runner is gone (dead, or its lease expired) can be
+ * retried and dropped; only a live runner's job is refused.
+ */
+static void
+t_admin_gone(void)
+{
+	struct dedup_record	 r;
+	struct queue_job	 j;
+	struct dedup		*d;
+	char			 dir[PATH_MAX];
+	uint32_t		 id;
+	int64_t			 t = (int64_t)time(NULL);
+	pid_t			 pa, pb, pc;
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	CHECK(add(d, "a", "e1", "1", t, &id) == QUEUE_ADDED);
+	CHECK(add(d, "a", "e2", "2", t, &id) == QUEUE_ADDED);
+	CHECK(add(d, "b", "e3", "3", t, &id) == QUEUE_ADDED && id == 3);
+	pa = holder(dir, 1, NULL, t, &id);
+	pb = holder(dir, 1, NULL, t, &id);
+	pc = holder(dir, 1, NULL, t, &id);
+	CHECK(id == 3);
+	CHECK(queue_retry(d, 1, t) == 2 && queue_drop(d, 2, t) == 2);
+	holder_kill(pa);
+	holder_kill(pb);
+	CHECK(queue_retry(d, 1, t + 1) == 0);
+	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0);
+	CHECK(j.qj_state == QUEUE_QUEUED && j.qj_attempts == 0);
+	CHECK(j.qj_next_run == t + 1 && j.qj_pid == 0);
+	CHECK(queue_drop(d, 2, t + 1) == 0);
+	CHECK(queue_get(d, 2, &j, NULL, NULL) == 1);
+	CHECK(dedup_get(d, "a", "e2", 2, &r) == 0);
+	CHECK(r.dr_state == DEDUP_STATE_FAILED && r.dr_job == 0);
+	/* pc is alive: refused within its lease, not after it */
+	CHECK(queue_retry(d, 3, t + LEASE - 1) == 2);
+	CHECK(queue_drop(d, 3, t + LEASE - 1) == 2);
+	CHECK(queue_retry(d, 3, t + LEASE) == 0);
+	CHECK(queue_get(d, 3, &j, NULL, NULL) == 0);
+	CHECK(j.qj_state == QUEUE_QUEUED && j.qj_attempts == 0);
+	CHECK(claim(d, t + LEASE, &id, NULL) == QUEUE_CLAIMED && id == 1);
+	CHECK(finish(d, 1, 1, t + LEASE, NULL) == QUEUE_F_DONE);
+	CHECK(claim(d, t + LEASE, &id, NULL) == QUEUE_CLAIMED && id == 3);
+	CHECK(finish(d, 3, 1, t + LEASE, NULL) == QUEUE_F_DONE);
+	holder_kill(pc);
+	CHECK(queue_live(d, NULL) == 0);
+	dedup_close(d);
+}
+
+/*
+ * queue_finish of a job deleted meanwhile still names the job.  A running
+ * job of this process is a leftover (see store_pid_alive): droppable.
+ */
+static void
+t_finish_gone(void)
+{
+	struct queue_job	 j;
+	struct dedup		*d;
+	char			 dir[PATH_MAX];
+	uint32_t		 id;
+	int64_t			 t = (int64_t)time(NULL);
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	memset(&j, 0xa5, sizeof(j));
+	CHECK(finish(d, 7, 1, t, &j) == QUEUE_F_DONE);
+	CHECK(j.qj_id == 7 && j.qj_state == 0 && j.qj_exit == 0);
+	CHECK(add(d, "a", "e1", "1", t, &id) == QUEUE_ADDED);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 1);
+	CHECK(queue_drop(d, 1, t) == 0);
+	memset(&j, 0xa5, sizeof(j));
+	CHECK(queue_finish(d, 1, 1, 0, t + 1, 3, 10, RETAIN, &j) ==
+	    QUEUE_F_DONE);
+	CHECK(j.qj_id == 1 && j.qj_state == 0 && j.qj_attempts == 0);
+	CHECK(j.qj_exit == 0 && j.qj_updated == t + 1);
+	CHECK(j.qj_endpoint[0] == '\0' && j.qj_payload_len == 0);
+	CHECK(strcmp(queue_state_name(j.qj_state), "unknown") == 0);
+	CHECK(add(d, "a", "e2", "2", t, &id) == QUEUE_ADDED && id == 2);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 2);
+	CHECK(queue_drop(d, 2, t) == 0);
+	CHECK(finish(d, 2, 0, t + 1, &j) == QUEUE_F_DONE);
+	CHECK(j.qj_id == 2 && j.qj_exit == 1 && j.qj_state == 0);
+	dedup_close(d);
+}
+
+/* A dead job revived by a redelivery gets the redelivery's payload. */
+static void
+t_revive_payload(void)
+{
+	struct queue_job	 j;
+	struct dedup		*d;
+	char			 dir[PATH_MAX];
+	uint8_t			*p;
+	size_t			 len;
+	uint32_t		 id;
+	int64_t			 t = (int64_t)time(NULL), next;
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	CHECK(add(d, "a", "e1", "old", t, &id) == QUEUE_ADDED && id == 1);
+	dedup_close(d);
+	payload_del(dir, 1);
+	CHECK(dedup_open(dir, MAPSIZE, &d) == 0);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_IDLE);
+	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0);
+	CHECK(j.qj_state == QUEUE_DEAD);
+	CHECK(add(d, "a", "e1", "new-payload", t + 1, &id) ==
+	    QUEUE_REVIVED && id == 1);
+	CHECK(queue_claim(d, &cfg, t + 1, &j, &p, &len, &next, NULL) ==
+	    QUEUE_CLAIMED && j.qj_id == 1);
+	CHECK(j.qj_payload_len == 11);
+	CHECK(len == 11 && memcmp(p, "new-payload", 11) == 0);
+	freezero(p, len);
+	CHECK(finish(d, 1, 1, t + 1, NULL) == QUEUE_F_DONE);
+	dedup_close(d);
+}
+
+/* queue_live with a config counts only the jobs it can run. */
+static void
+t_live(void)
+{
+	struct dedup	*d;
+	char		 dir[PATH_MAX];
+	uint32_t	 id;
+	int64_t		 t = (int64_t)time(NULL), i;
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	CHECK(queue_live(d, &cfg) == 0 && queue_live(d, NULL) == 0);
+	CHECK(add(d, "gone", "e1", "x", t, &id) == QUEUE_ADDED);
+	CHECK(queue_live(d, &cfg) == 0 && queue_live(d, NULL) == 1);
+	CHECK(add(d, "b", "e2", "x", t, &id) == QUEUE_ADDED);
+	CHECK(add(d, "a", "e3", "x", t, &id) == QUEUE_ADDED);
+	CHECK(queue_live(d, &cfg) == 2 && queue_live(d, NULL) == 3);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 2);
+	CHECK(queue_live(d, &cfg) == 2);
+	CHECK(finish(d, 2, 1, t, NULL) == QUEUE_F_DONE);
+	CHECK(queue_live(d, &cfg) == 1 && queue_live(d, NULL) == 2);
+	/* dead jobs are not live */
+	for (i = 0; i < 3; i++) {
+		CHECK(claim(d, t + 100 * i, &id, NULL) == QUEUE_CLAIMED);
+		CHECK(finish(d, id, 0, t + 100 * i, NULL) != QUEUE_F_ERR);
+	}
+	CHECK(queue_live(d, &cfg) == 0 && queue_live(d, NULL) == 1);
+	dedup_close(d);
+}
+
+/* Puts val under a key of klen bytes (not a job id) into "queue". */
+static void
+bad_key_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
+    MDB_val *val)
+{
+	MDB_val	 k;
+
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	CHECK(mdb_put(txn, dbi, &k, val, 0) == 0);
+}
+
+/*
+ * Keys that are not 4 bytes are skipped, not fatal: job 1, a 5-byte key,
+ * job 255, a 3-byte key 00 00 01 (just before job 256), job 256.
+ */
+static void
+t_bad_keys(void)
+{
+	static const uint8_t	 k3[3] = { 0, 0, 1 };
+	static const uint8_t	 k5[5] = { 0, 0, 0, 1, 7 };
+	struct dedup		*d;
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 q, meta;
+	MDB_val			 k, v, nk;
+	char			 dir[PATH_MAX], seen[64] = "";
+	uint8_t			 key[4], next[4];
+	uint32_t		 id;
+	int64_t			 t = (int64_t)time(NULL);
+
+	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
+	CHECK(add(d, "a", "e1", "1", t, &id) == QUEUE_ADDED && id == 1);
+	dedup_close(d);
+	raw_begin(dir, &env, &txn);
+	CHECK(mdb_dbi_open(txn, "queue", 0, &q) == 0);
+	CHECK(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+	be32(key, 1);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	/* a job's valid value: only the key is wrong */
+	CHECK(mdb_get(txn, q, &k, &v) == 0);
+	bad_key_put(txn, q, k3, sizeof(k3), &v);
+	bad_key_put(txn, q, k5, sizeof(k5), &v);
+	be32(next, 255);
+	nk.mv_data = (void *)(uintptr_t)"next_job";
+	nk.mv_size = 8;
+	v.mv_data = next;
+	v.mv_size = sizeof(next);
+	CHECK(mdb_put(txn, meta, &nk, &v, 0) == 0);
+	raw_commit(env, txn);
+	CHECK(dedup_open(dir, MAPSIZE, &d) == 0);
+	CHECK(add(d, "a", "e2", "2", t, &id) == QUEUE_ADDED && id == 255);
+	CHECK(add(d, "b", "e3", "3", t, &id) == QUEUE_ADDED && id == 256);
+	CHECK(queue_live(d, &cfg) == 3 && queue_live(d, NULL) == 5);
+	CHECK(queue_each(d, each_fn, seen) == 3);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 1);
+	CHECK(finish(d, 1, 1, t, NULL) == QUEUE_F_DONE);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 255);
+	CHECK(finish(d, 255, 1, t, NULL) == QUEUE_F_DONE);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 256);
+	CHECK(finish(d, 256, 1, t, NULL) == QUEUE_F_DONE);
+	CHECK(claim(d, t, &id, NULL) == QUEUE_IDLE);
+	CHECK(queue_live(d, &cfg) == 0 && queue_live(d, NULL) == 2);
 	dedup_close(d);
 }
 
@@ -656,7 +895,7 @@ t_map_full(void)
 	CHECK(queue_get(d, 1, &j, &p, &len) == 0);
 	CHECK(len == sizeof(big) - 1 && memcmp(p, big, len) == 0);
 	freezero(p, len);
-	CHECK(queue_live(d) == i - 1);
+	CHECK(queue_live(d, NULL) == i - 1);
 	/* the event that did not fit was not recorded either */
 	CHECK(dedup_get(d, "a", ev, strlen(ev), &r) == 1);
 	/* a full map still runs and completes jobs, which makes room */
@@ -694,5 +933,10 @@ main(void)
 	t_corrupt();
 	t_no_payload();
 	t_map_full();
+	t_admin_gone();
+	t_finish_gone();
+	t_revive_payload();
+	t_live();
+	t_bad_keys();
 	return 0;
 }
