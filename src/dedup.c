@@ -460,26 +460,36 @@ static int
 claim_decide(const struct dedup_record *r, int64_t now, unsigned stale_after,
     const struct dedup_key *k)
 {
-	struct logline	 l;
-	const char	*why;
-
 	if (r->dr_state == DEDUP_STATE_DONE)
 		return DEDUP_DONE;
 	if (r->dr_state == DEDUP_STATE_FAILED)
 		return DEDUP_CLAIMED;
 	if (r->dr_state == DEDUP_STATE_QUEUED)
 		return DEDUP_QUEUED;
+	return store_running_live(r, now, stale_after, k, "dedup") ?
+	    DEDUP_BUSY : DEDUP_CLAIMED;
+}
+
+int
+store_running_live(const struct dedup_record *r, int64_t now,
+    unsigned stale_after, const struct dedup_key *k, const char *who)
+{
+	struct logline	 l;
+	const char	*why;
+	char		 msg[64];
+
 	if (store_pid_alive(r->dr_pid, r->dr_pid_start, &why)) {
 		if (r->dr_updated >= store_time_sub(now, stale_after))
-			return DEDUP_BUSY;
+			return 1;
 		why = "stale";
 	}
-	store_line(&l, LOG_WARN, "dedup: taking over a running record", k);
+	snprintf(msg, sizeof(msg), "%s: taking over a running record", who);
+	store_line(&l, LOG_WARN, msg, k);
 	logline_add(&l, "reason", why);
 	logline_addf(&l, "pid", "%ld", (long)r->dr_pid);
 	logline_addf(&l, "updated", "%lld", (long long)r->dr_updated);
 	logline_emit(&l);
-	return DEDUP_CLAIMED;
+	return 0;
 }
 
 /*

@@ -528,24 +528,12 @@ static int
 add_decide(const struct dedup_record *r, int64_t now, unsigned stale_after,
     const struct dedup_key *k)
 {
-	struct logline	 l;
-	const char	*why;
-
 	if (r->dr_state == DEDUP_STATE_DONE)
 		return QUEUE_DONE;
 	if (r->dr_state != DEDUP_STATE_RUNNING)
 		return JOB_NEW;
-	if (store_pid_alive(r->dr_pid, r->dr_pid_start, &why)) {
-		if (r->dr_updated >= store_time_sub(now, stale_after))
-			return QUEUE_BUSY;
-		why = "stale";
-	}
-	store_line(&l, LOG_WARN, "queue: taking over a running record", k);
-	logline_add(&l, "reason", why);
-	logline_addf(&l, "pid", "%ld", (long)r->dr_pid);
-	logline_addf(&l, "updated", "%lld", (long long)r->dr_updated);
-	logline_emit(&l);
-	return JOB_NEW;
+	return store_running_live(r, now, stale_after, k, "queue") ?
+	    QUEUE_BUSY : JOB_NEW;
 }
 
 /* Stores a new job, its payload and its queued dedup record. */

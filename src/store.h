@@ -69,6 +69,13 @@ uint64_t store_proc_start(pid_t pid);
  * is a zombie, or its start time differs (pid reused).  *why says which.
  */
 int	 store_pid_alive(int32_t pid, uint64_t start, const char **why);
+/*
+ * store_running_live: 1 if the running dedup record r belongs to a live
+ * process and was updated within stale_after seconds; else 0, logged
+ * (at warn, prefixed with who) as a takeover with the reason.
+ */
+int	 store_running_live(const struct dedup_record *r, int64_t now,
+	    unsigned stale_after, const struct dedup_key *k, const char *who);
 /* Returns 0 found, 1 absent, -1 error (logged). */
 int	 store_record_get(struct dedup *, MDB_txn *, const struct dedup_key *,
 	    struct dedup_record *);
