@@ -115,8 +115,20 @@ help(int argc, char *argv[])
 int
 cli_main(int argc, char *argv[])
 {
+	char	*swap;
 	size_t	 i;
 
+	/*
+	 * "idhook -c FILE CMD ..." is "idhook CMD -c FILE ...": every
+	 * command that reads the config takes -c.
+	 */
+	if (argc >= 4 && strcmp(argv[1], "-c") == 0 && argv[3][0] != '-' &&
+	    strcmp(argv[3], "help") != 0) {
+		swap = argv[3];
+		argv[3] = argv[2];
+		argv[2] = argv[1];
+		argv[1] = swap;
+	}
 	if (argc < 2 || argv[1][0] == '-')
 		return -1;
 	/*

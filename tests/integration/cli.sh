@@ -77,6 +77,10 @@ CLI_ENV="IDHOOK_CONFIG=$CONF"
 cli check
 CLI_ENV=
 expect_rc 0 "check: finds the config through IDHOOK_CONFIG"
+cli -c "$CONF" check
+expect_rc 0 "idhook -c FILE check: -c may come before the command"
+grep -q ': ok: 1 endpoint' "$O" && ok "idhook -c FILE check: the same summary" ||
+    not_ok "idhook -c FILE check: $(cat "$O")"
 
 # A broken world: a non-executable hook, a hook without #!, a typo'd
 # hook name, a world-readable secret.  Every problem must be listed.
