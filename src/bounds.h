@@ -9,6 +9,8 @@
 #ifndef IDHOOK_BOUNDS_H
 #define IDHOOK_BOUNDS_H
 
+#include <stdint.h>
+
 /* Request body (max_body).  Kayle photos make bodies of 100 KiB+. */
 #define BODY_DEFAULT		(1024 * 1024)
 #define BODY_MAX		(64 * 1024 * 1024)
@@ -68,7 +70,19 @@
 /* Dedup store (SPEC section 5). */
 /* A running record is stale after hook_timeout + grace + this. */
 #define DEDUP_STALE_EXTRA	30
-#define DEDUP_MAPSIZE		(256UL * 1024 * 1024)
+/*
+ * The LMDB map (map_size): address space, not disk; the file grows as it
+ * is used.  Queued and dead jobs keep their payloads (a Kayle photo event
+ * is ~300 KiB), so 64-bit systems get room for thousands of them.
+ */
+#if SIZE_MAX > 0xffffffffUL
+#define MAP_SIZE_DEFAULT	(1024UL * 1024 * 1024)
+#define MAP_SIZE_MAX		(64UL * 1024 * 1024 * 1024)
+#else
+#define MAP_SIZE_DEFAULT	(256UL * 1024 * 1024)
+#define MAP_SIZE_MAX		(1024UL * 1024 * 1024)
+#endif
+#define MAP_SIZE_MIN		(1024UL * 1024)
 #define DEDUP_PRUNE_BATCH	64	/* records looked at per prune */
 #define DEDUP_KEY_MAX		(ENDPOINT_NAME_MAX + 1 + EVENT_ID_MAX)
 #define RETENTION_DEFAULT	(30L * 86400)

@@ -162,7 +162,7 @@ run(const struct config *cf, char *argv[])
 	int		 rc = CLI_FAIL;
 
 	if (cli_as_state_owner(cf->cf_state_dir) == -1 ||
-	    dedup_open(cf->cf_state_dir, DEDUP_MAPSIZE, &d) == -1)
+	    dedup_open(cf->cf_state_dir, cf->cf_map_size, &d) == -1)
 		return CLI_FAIL;
 	if (strcmp(argv[0], "list") == 0)
 		rc = do_list(d);

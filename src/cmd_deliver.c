@@ -192,7 +192,7 @@ run(const struct config *cf, const struct endpoint *ep, struct params *p,
 		return CLI_FAIL;
 	if (cli_as_state_owner(cf->cf_state_dir) == -1)
 		return CLI_FAIL;
-	(void)dedup_open(cf->cf_state_dir, DEDUP_MAPSIZE, &dd);
+	(void)dedup_open(cf->cf_state_dir, cf->cf_map_size, &dd);
 	pw = getpwuid(geteuid());
 	memset(&pc, 0, sizeof(pc));
 	pc.pc_cfg = cf;

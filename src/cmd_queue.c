@@ -364,7 +364,7 @@ run(const struct config *cf, const struct queue_args *qa)
 	if (strcmp(a, "run") == 0)
 		return runner_run_cli(cf, qa->qa_max_time, qa->qa_workers) >=
 		    0 ? CLI_OK : CLI_FAIL;
-	if (dedup_open(cf->cf_state_dir, DEDUP_MAPSIZE, &d) == -1)
+	if (dedup_open(cf->cf_state_dir, cf->cf_map_size, &d) == -1)
 		return CLI_FAIL;
 	if (strcmp(a, "list") == 0)
 		rc = do_list(d, qa->qa_dead);

@@ -35,7 +35,8 @@ enum {
 	K_USER = 1 << 6, K_PROVIDER = 1 << 7, K_SECRET_FILE = 1 << 8,
 	K_TOLERANCE = 1 << 9, K_DECRYPTION_KEY = 1 << 10,
 	K_LEGACY = 1 << 11, K_MODE = 1 << 12, K_MAX_RUNNING = 1 << 13,
-	K_RETRY_BACKOFF = 1 << 14, K_MAX_ATTEMPTS = 1 << 15
+	K_RETRY_BACKOFF = 1 << 14, K_MAX_ATTEMPTS = 1 << 15,
+	K_MAP_SIZE = 1 << 16
 };
 
 struct parse_state {
@@ -400,6 +401,36 @@ set_hook_env(struct parse_state *ps, const char *value)
 		cf->cf_nhook_env++;
 }
 
+/* "512M", "4G", "1048576": the LMDB map size, MAP_SIZE_MIN..MAX. */
+static void
+set_map_size(struct parse_state *ps, const char *value)
+{
+	char		 num[32];
+	long long	 v, mult = 1;
+	size_t		 n = strlen(value);
+	const char	*errstr = NULL;
+
+	if (n > 0 && n < sizeof(num)) {
+		memcpy(num, value, n + 1);
+		if (num[n - 1] == 'K' || num[n - 1] == 'M' ||
+		    num[n - 1] == 'G') {
+			mult = num[n - 1] == 'K' ? 1024LL : num[n - 1] == 'M' ?
+			    1024LL * 1024 : 1024LL * 1024 * 1024;
+			num[n - 1] = '\0';
+		}
+		v = strtonum(num, 1, (long long)(MAP_SIZE_MAX / mult),
+		    &errstr);
+		if (errstr == NULL && (unsigned long long)v * mult >=
+		    MAP_SIZE_MIN) {
+			ps->ps_cf->cf_map_size = (size_t)(v * mult);
+			return;
+		}
+	}
+	cerr(ps, ps->ps_line, "map_size", "\"%s\" is not a size from 1M to "
+	    "%luG, like 512M or 4G", value,
+	    (unsigned long)(MAP_SIZE_MAX / (1024UL * 1024 * 1024)));
+}
+
 static void
 global_key(struct parse_state *ps, const char *key, const char *value)
 {
@@ -444,6 +475,9 @@ global_key(struct parse_state *ps, const char *key, const char *value)
 			    "run as, or leave the key out)");
 		else if ((cf->cf_user = strdup(value)) == NULL)
 			cerr(ps, ps->ps_line, key, "out of memory");
+	} else if (strcmp(key, "map_size") == 0) {
+		if (once(ps, seen, K_MAP_SIZE, key) == 0)
+			set_map_size(ps, value);
 	} else if (strcmp(key, "hook_env") == 0)
 		set_hook_env(ps, value);
 	else
@@ -796,6 +830,7 @@ config_load(const char *path, struct config **cfgp)
 	cf->cf_max_body = BODY_DEFAULT;
 	cf->cf_hook_timeout = HOOK_TIMEOUT_DEFAULT;
 	cf->cf_retention = RETENTION_DEFAULT;
+	cf->cf_map_size = MAP_SIZE_DEFAULT;
 	cf->cf_log_level = LOG_INFO;
 	ps.ps_cf = cf;
 	if (open_config(&ps, &st) == -1) {

@@ -57,6 +57,7 @@ struct config {
 	size_t		 cf_max_body;
 	unsigned	 cf_hook_timeout;
 	int64_t		 cf_retention;	/* seconds */
+	size_t		 cf_map_size;	/* LMDB map, bytes */
 	int		 cf_log_level;
 	char		*cf_user;	/* started as root: switch to it */
 	char		*cf_hook_env[HOOK_ENV_MAX];	/* "NAME=value" */

@@ -732,7 +732,7 @@ dedup_claim(struct dedup *d, const char *endpoint, const char *id,
 	}
 	if (res == DEDUP_FULL)
 		store_log(LOG_ERROR, "dedup: map full after pruning "
-		    "(raise the map size or lower retention)", &k,
+		    "(raise map_size or lower retention)", &k,
 		    MDB_MAP_FULL);
 	return res;
 }

@@ -49,6 +49,7 @@ static struct {
 	struct dedup	*dedup;
 	struct pipeline_ctx pc;		/* lives as long as the process */
 	char		*dedup_dir;	/* state_dir dedup was opened in */
+	size_t		 dedup_map;	/* with this map_size */
 	char		 home[PATH_MAX];
 	char		 found[PATH_MAX];	/* config found by searching */
 	char		 failed_path[PATH_MAX];	/* last config that failed */
@@ -185,19 +186,25 @@ set_home(void)
 static void
 ensure_dedup(void)
 {
-	if (g.cfg == NULL || g.is_root)
+	const struct config	*cf = g.cfg;
+
+	if (cf == NULL || g.is_root)
 		return;
-	if (g.dedup != NULL && strcmp(g.dedup_dir, g.cfg->cf_state_dir) == 0)
+	if (g.dedup != NULL && strcmp(g.dedup_dir, cf->cf_state_dir) == 0 &&
+	    g.dedup_map == cf->cf_map_size)
 		return;
 	dedup_close(g.dedup);
 	g.dedup = NULL;
 	free(g.dedup_dir);
 	g.dedup_dir = NULL;
-	if (dedup_open(g.cfg->cf_state_dir, DEDUP_MAPSIZE, &g.dedup) == 0 &&
-	    (g.dedup_dir = strdup(g.cfg->cf_state_dir)) == NULL) {
+	if (dedup_open(cf->cf_state_dir, cf->cf_map_size, &g.dedup) == -1)
+		return;
+	if ((g.dedup_dir = strdup(cf->cf_state_dir)) == NULL) {
 		dedup_close(g.dedup);
 		g.dedup = NULL;
+		return;
 	}
+	g.dedup_map = cf->cf_map_size;
 }
 
 static void

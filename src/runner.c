@@ -311,7 +311,8 @@ child_main(const struct pipeline_ctx *parent, int leave)
 		_exit(1);
 	}
 	/* Never the parent's handle: an LMDB env is not used after fork. */
-	if (dedup_open(pc.pc_cfg->cf_state_dir, DEDUP_MAPSIZE, &d) == -1)
+	if (dedup_open(pc.pc_cfg->cf_state_dir, pc.pc_cfg->cf_map_size,
+	    &d) == -1)
 		_exit(1);
 	pc.pc_dedup = d;
 	memset(&pc.pc_pending, 0, sizeof(pc.pc_pending));
@@ -362,7 +363,7 @@ run_here(const struct config *cfg, const char *home, int64_t deadline,
 	pc.pc_cfg = cfg;
 	pc.pc_home = home;
 	pc.pc_clock = clock_now;
-	if (dedup_open(cfg->cf_state_dir, DEDUP_MAPSIZE, &pc.pc_dedup) == -1)
+	if (dedup_open(cfg->cf_state_dir, cfg->cf_map_size, &pc.pc_dedup) == -1)
 		return -1;
 	n = runner_loop(&pc, deadline, wait, NULL, NULL);
 	dedup_close(pc.pc_dedup);

@@ -325,6 +325,12 @@ test_queue_keys(void)
 	CHECK(q->ep_mode == ENDPOINT_QUEUE && q->ep_max_running == 5);
 	CHECK(q->ep_retry_backoff == 120 && q->ep_max_attempts == 3);
 	CHECK(config_has_queue(cf));
+	CHECK(cf->cf_map_size == MAP_SIZE_DEFAULT);
+	config_free(cf);
+	put("map.conf", 0600, GOOD_GLOBAL "map_size = 512M\n"
+	    "[endpoint k]\nprovider = verifa\nsecret_file = v.secret\n");
+	CHECK(load("map.conf", &cf) == 0);
+	CHECK(cf->cf_map_size == 512UL * 1024 * 1024);
 	config_free(cf);
 	/*
 	 * A relative config path (idhook -c c.conf) still gives absolute
@@ -354,6 +360,12 @@ test_queue_keys(void)
 	bad(GOOD_GLOBAL VEP "retry_backoff = soon\n", "7: retry_backoff: ");
 	bad(GOOD_GLOBAL "mode = queue\n" VEP, "4: mode: unknown key in "
 	    "[idhook]");
+	bad(GOOD_GLOBAL "map_size = 0\n" VEP, "4: map_size: ");
+	bad(GOOD_GLOBAL "map_size = 512K\n" VEP, "4: map_size: ");
+	bad(GOOD_GLOBAL "map_size = 1T\n" VEP, "4: map_size: ");
+	bad(GOOD_GLOBAL "map_size = 9999G\n" VEP, "4: map_size: ");
+	bad(GOOD_GLOBAL "map_size = lots\n" VEP, "4: map_size: ");
+	bad(GOOD_GLOBAL "map_size = 1G\nmap_size = 2G\n" VEP, "5: map_size: ");
 #undef VEP
 }
 

@@ -120,7 +120,7 @@ setup(void)
 	put("idhook.conf", 0600, conf, (size_t)len);
 	tpath(p, sizeof(p), "idhook.conf");
 	CHECK(config_load(p, &cf) == 0);
-	CHECK(dedup_open(cf->cf_state_dir, DEDUP_MAPSIZE, &pc.pc_dedup) == 0);
+	CHECK(dedup_open(cf->cf_state_dir, cf->cf_map_size, &pc.pc_dedup) == 0);
 	pc.pc_cfg = cf;
 	pc.pc_home = "/nonexistent";
 	pc.pc_clock = fake_clock;
