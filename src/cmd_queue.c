@@ -319,7 +319,7 @@ do_stats(struct dedup *d, const struct config *cf)
 {
 	struct stats	*st;
 	struct ep_stats	 total;
-	size_t		 i;
+	size_t		 i, used, size;
 	int64_t		 now = (int64_t)time(NULL);
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -348,6 +348,10 @@ do_stats(struct dedup *d, const struct config *cf)
 	}
 	stats_print(&total, now);
 	free(st);
+	/* Payloads wait here: a full map answers 503 to every delivery. */
+	if (dedup_space(d, &used, &size) == 0 && size > 0)
+		printf("store: %zu MiB of map_size %zu MiB used (%zu%%)\n",
+		    used >> 20, size >> 20, used / (size / 100 + 1));
 	return CLI_OK;
 }
 

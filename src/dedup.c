@@ -916,3 +916,20 @@ fail:
 	mdb_txn_abort(txn);
 	return -1;
 }
+
+int
+dedup_space(struct dedup *d, size_t *used, size_t *size)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+	int		 rc;
+
+	if ((rc = mdb_env_info(d->dd_env, &info)) != 0 ||
+	    (rc = mdb_env_stat(d->dd_env, &st)) != 0) {
+		store_log(LOG_ERROR, "dedup: mdb_env_info failed", NULL, rc);
+		return -1;
+	}
+	*used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	*size = info.me_mapsize;
+	return 0;
+}

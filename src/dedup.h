@@ -120,4 +120,10 @@ long	 dedup_each(struct dedup *, int (*fn)(const char *endpoint,
 	    const char *id, size_t idlen, const struct dedup_record *rec,
 	    void *arg), void *arg);
 
+/*
+ * dedup_space: bytes of the map in use (pages of the last transaction)
+ * and the map's size.  0 or -1.
+ */
+int	 dedup_space(struct dedup *, size_t *used, size_t *size);
+
 #endif /* IDHOOK_DEDUP_H */

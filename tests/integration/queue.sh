@@ -425,7 +425,8 @@ sed '1,/^$/d' "$O" | head -c "$(wc -c < "$D/x1/plaintext.json")" > "$T/shown.jso
 qcli stats
 awk -F '\t' '$1 == "qd" && $4 == 2 { f = 1 } END { exit !f }' "$O" &&
     grep -q '^total	' "$O" &&
-    ok "queue stats: qd has 2 dead, and a total row" ||
+    grep -q '^store: [0-9]* MiB of map_size [0-9]* MiB used' "$O" &&
+    ok "queue stats: qd has 2 dead, a total row, the store's use" ||
     not_ok "queue stats: $(tr '\n\t' '| ' < "$O")"
 # A new delivery of a dead job's event queues that job again.
 resign "$D/x2" "$D/x2-again"

@@ -183,6 +183,12 @@ t_basic(void)
 	CHECK(r.dr_state == DEDUP_STATE_DONE && r.dr_pid == 0);
 	CHECK(r.dr_updated == t + 1 && r.dr_first_seen == t);
 	CHECK(claim(d, EP, "e1", t + 2, &att) == DEDUP_DONE);
+	{
+		size_t	 used, size;
+
+		CHECK(dedup_space(d, &used, &size) == 0);
+		CHECK(size == MAPSIZE && used > 0 && used < size);
+	}
 
 	/* failed -> retried, attempts and first_seen kept */
 	CHECK(claim(d, EP, "e2", t, &att) == DEDUP_CLAIMED && att == 1);
