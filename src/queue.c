@@ -663,6 +663,7 @@ struct claim_scan {
 	int64_t			 cs_next;	/* 0: none yet */
 	size_t			 cs_orphans;
 	int			 cs_waiting;	/* a job of ours waits */
+	int			 cs_dry;	/* read-only: change nothing */
 };
 
 /* Counts the running, alive jobs of each endpoint over the whole DB. */
@@ -803,7 +804,8 @@ claim_pick(struct dedup *d, MDB_txn *txn, struct claim_scan *cs,
 		if (job_decode(&key, &val, j) == -1)
 			undecodable("queue", &key, &val);
 		else if (claim_due(cs, j)) {
-			if ((rc = claim_done(d, txn, j)) == 0) {
+			/* Dry: any due job means the write pass is needed. */
+			if (cs->cs_dry || (rc = claim_done(d, txn, j)) == 0) {
 				found = 1;
 				break;
 			}
@@ -819,6 +821,33 @@ claim_pick(struct dedup *d, MDB_txn *txn, struct claim_scan *cs,
 	if (found)
 		return 0;
 	return rc == 0 || rc == MDB_NOTFOUND ? 1 : rc;
+}
+
+/*
+ * The read-only pass of a claim: 0 when a due job may be claimed (the
+ * write pass decides), 1 when none is, with *cs filled in.  Waiting
+ * runners poll, and a read-only transaction never holds up the writers
+ * that answer 202.  -1 on error (logged).
+ */
+static int
+claim_dry(struct dedup *d, struct claim_scan *cs)
+{
+	struct queue_job	 j;
+	MDB_txn			*txn = NULL;
+	int			 rc;
+
+	cs->cs_dry = 1;
+	if (store_txn_begin(d, MDB_RDONLY, &txn) != 0)
+		return -1;
+	if ((rc = claim_count(d, txn, cs)) == 0)
+		rc = claim_pick(d, txn, cs, &j);
+	mdb_txn_abort(txn);
+	cs->cs_dry = 0;
+	if (rc == 0 || rc == 1)
+		return rc;
+	if (rc != -1)
+		store_log(LOG_ERROR, "queue: claim scan failed", NULL, rc);
+	return -1;
 }
 
 /*
@@ -906,6 +935,17 @@ queue_claim(struct dedup *d, const struct config *cfg, int64_t now,
 	*payload = NULL;
 	*len = 0;
 	for (tries = 0, full = 0; tries < QUEUE_CLAIM_TRIES; tries++) {
+		memset(&cs, 0, sizeof(cs));
+		cs.cs_cfg = cfg;
+		cs.cs_now = now;
+		if ((res = claim_dry(d, &cs)) == 1) {
+			res = cs.cs_waiting ? QUEUE_WAIT : QUEUE_IDLE;
+			break;
+		}
+		if (res == -1) {
+			res = QUEUE_CERR;
+			break;
+		}
 		memset(&cs, 0, sizeof(cs));
 		cs.cs_cfg = cfg;
 		cs.cs_now = now;
