@@ -350,8 +350,9 @@ do_stats(struct dedup *d, const struct config *cf)
 	free(st);
 	/* Payloads wait here: a full map answers 503 to every delivery. */
 	if (dedup_space(d, &used, &size) == 0 && size > 0)
-		printf("store: %zu MiB of map_size %zu MiB used (%zu%%)\n",
-		    used >> 20, size >> 20, used / (size / 100 + 1));
+		printf("store: %zu MiB of map_size %zu MiB used (%zu%%; the "
+		    "high-water mark: freed pages are reused)\n", used >> 20,
+		    size >> 20, used / (size / 100 + 1));
 	return CLI_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <malloc.h>
@@ -124,6 +125,21 @@ harden(void)
 	(void)signal(SIGPIPE, SIG_IGN);
 	cjose_set_alloc_funcs(malloc, wiping_realloc, wiping_free);
 	json_set_alloc_funcs(malloc, wiping_free);
+}
+
+/*
+ * Started with fd 0, 1 or 2 closed, the next open (an LMDB file, a pipe)
+ * would become "stdin" or "stderr", and log lines would go into it.
+ */
+static void
+stdio_open(void)
+{
+	int	 fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) == -1)
+			_exit(1);
 }
 
 static int
@@ -374,6 +390,7 @@ static void
 reap_runners(void)
 {
 	size_t	 i;
+	ssize_t	 n;
 	pid_t	 pid, rv;
 	char	 buf[16];
 	int	 st;
@@ -381,7 +398,9 @@ reap_runners(void)
 	for (i = 0; i < QUEUE_RUNNERS_MAX; i++) {
 		if ((pid = g.runners[i].pid) <= 0)
 			continue;
-		while (read(g.runners[i].leavefd, buf, sizeof(buf)) > 0)
+		while ((n = read(g.runners[i].leavefd, buf, sizeof(buf))) > 0)
+			g.runners[i].leaving = 1;
+		if (n == 0)	/* EOF: it has closed its end, going or gone */
 			g.runners[i].leaving = 1;
 		rv = waitpid(pid, &st, WNOHANG);
 		if (rv == 0 || (rv == -1 && errno != ECHILD))
@@ -421,9 +440,14 @@ drive_queue(int result)
 		if (g.runners[i].pid == 0 && slot == QUEUE_RUNNERS_MAX)
 			slot = i;
 	}
-	if (slot == QUEUE_RUNNERS_MAX ||
-	    (result != PR_QUEUED && queue_live(g.dedup, g.cfg) <= 0))
+	if (result != PR_QUEUED && queue_live(g.dedup, g.cfg) <= 0)
 		return;
+	if (slot == QUEUE_RUNNERS_MAX) {
+		log_warn("%d queue runners of this process are still ending: "
+		    "the next request (or idhook queue run) starts one",
+		    QUEUE_RUNNERS_MAX);
+		return;
+	}
 	g.pc.pc_cfg = g.cfg;
 	g.pc.pc_dedup = g.dedup;
 	g.pc.pc_home = g.home;
@@ -476,6 +500,7 @@ main(int argc, char *argv[])
 	int		 ch, fastcgi, rc;
 
 	harden();
+	stdio_open();
 	/*
 	 * A CGI request's query string without '=' reaches a CGI program as
 	 * argv words (RFC 3875 section 4.4): in CGI, argv is the client's and

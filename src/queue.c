@@ -1062,7 +1062,7 @@ finish_foreign(int found, MDB_dbi dbi, const struct dedup *d,
 		j->qj_id = id;
 		j->qj_exit = exit_code;
 		j->qj_updated = now;
-		return QUEUE_F_DONE;
+		return QUEUE_F_GONE;
 	}
 	return dbi == d->dd_dead ? QUEUE_F_DEAD : QUEUE_F_RETRY;
 }

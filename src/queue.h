@@ -120,6 +120,7 @@ enum queue_finish_result {
 	QUEUE_F_DONE = 0,	/* deleted with its payload, dedup done */
 	QUEUE_F_RETRY = 1,	/* queued again for job->qj_next_run */
 	QUEUE_F_DEAD = 2,	/* moved to the dead jobs, payload kept */
+	QUEUE_F_GONE = 3,	/* deleted meanwhile (dropped): nothing kept */
 	QUEUE_F_ERR = -1	/* store error (logged); nothing changed */
 };
 

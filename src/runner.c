@@ -104,6 +104,8 @@ finish_word(int fr)
 		return "retry";
 	case QUEUE_F_DEAD:
 		return "dead";
+	case QUEUE_F_GONE:
+		return "gone";
 	}
 	return "error";
 }
@@ -118,7 +120,8 @@ log_run(const struct outcome *oc, const struct queue_job *job, int fr,
 
 	if (fr == QUEUE_F_DEAD || fr == QUEUE_F_ERR)
 		level = LOG_ERROR;
-	else if (fr == QUEUE_F_RETRY && level < LOG_WARN)
+	else if ((fr == QUEUE_F_RETRY || fr == QUEUE_F_GONE) &&
+	    level < LOG_WARN)
 		level = LOG_WARN;
 	logline_init(&l, level);
 	logline_add(&l, "endpoint", oc->oc_endpoint);
@@ -137,6 +140,8 @@ log_run(const struct outcome *oc, const struct queue_job *job, int fr,
 	if (fr == QUEUE_F_DEAD)
 		logline_add(&l, "reason", "no attempts left: see idhook queue "
 		    "show");
+	else if (fr == QUEUE_F_GONE)
+		logline_add(&l, "reason", "job was dropped while it ran");
 	else
 		logline_add(&l, "reason", oc->oc_reason);
 	logline_addf(&l, "ms", "%ld", ms);
@@ -162,15 +167,15 @@ record(struct pipeline_ctx *pc, const struct endpoint *ep,
 			break;
 		nap_ms(QUEUE_POLL_MS);
 	}
-	if (fr == QUEUE_F_ERR && ok)
-		log_error("endpoint %s job %u: hook succeeded but the queue "
-		    "could not record it: it may run again; stopping this "
-		    "runner", ep->ep_name, job->qj_id);
+	if (fr == QUEUE_F_ERR)
+		log_error("endpoint %s job %u: the queue could not record "
+		    "the run (hook %s): it may run again; stopping this runner",
+		    ep->ep_name, job->qj_id, ok ? "succeeded" : "failed");
 	return fr;
 }
 
 /*
- * Runs the claimed job.  Returns -1 when its success could not be
+ * Runs the claimed job.  Returns -1 when its result could not be
  * recorded: claiming on would take our own job over (a running job of
  * our pid is a leftover) and run it again at once.
  */
@@ -205,7 +210,7 @@ run_one(struct pipeline_ctx *pc, const struct queue_job *claimed,
 	/* The log names the job we ran, whatever the store says now. */
 	after.qj_id = claimed->qj_id;
 	log_run(&oc, job, fr, elapsed_ms(&t0));
-	return fr == QUEUE_F_ERR && oc.oc_result == PR_DELIVERED ? -1 : 0;
+	return fr == QUEUE_F_ERR ? -1 : 0;
 }
 
 long
@@ -308,17 +313,36 @@ child_main(const struct pipeline_ctx *parent, int leave)
 	if (child_fds(leave) == -1) {
 		log_error("queue runner: cannot set up descriptors: %s",
 		    strerror(errno));
-		_exit(1);
+		_exit(1);	/* the parent reads EOF: gone */
 	}
 	/* Never the parent's handle: an LMDB env is not used after fork. */
 	if (dedup_open(pc.pc_cfg->cf_state_dir, pc.pc_cfg->cf_map_size,
-	    &d) == -1)
+	    &d) == -1) {
+		say_leaving(NULL);
 		_exit(1);
+	}
 	pc.pc_dedup = d;
 	memset(&pc.pc_pending, 0, sizeof(pc.pc_pending));
 	n = runner_loop(&pc, 0, 1, say_leaving, NULL);
+	/* Also after an error: a job queued now needs another runner. */
+	say_leaving(NULL);
 	dedup_close(d);
 	_exit(n < 0 ? 1 : 0);
+}
+
+/* Moves *fd above 0-2 (close-on-exec), should stdio have been closed. */
+static int
+above_stdio(int *fd)
+{
+	int	 nfd;
+
+	if (*fd > 2)
+		return 0;
+	if ((nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		return -1;
+	(void)close(*fd);
+	*fd = nfd;
+	return 0;
 }
 
 pid_t
@@ -330,6 +354,12 @@ runner_spawn(const struct pipeline_ctx *pc, int *leavefd)
 	*leavefd = -1;
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_error("queue runner: pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (above_stdio(&fds[0]) == -1 || above_stdio(&fds[1]) == -1) {
+		log_error("queue runner: pipe: %s", strerror(errno));
+		(void)close(fds[0]);
+		(void)close(fds[1]);
 		return -1;
 	}
 	if ((pid = fork()) == -1) {

@@ -468,6 +468,21 @@ awk -F '\t' '$1 == "total" && $2 == 0 && $3 == 0 && $4 == 0 { f = 1 } END { exit
     ok "queue stats at the end: nothing queued, running or dead" ||
     not_ok "queue stats at the end: $(tr '\n\t' '| ' < "$O")"
 
+# ---- stdio closed: log lines never go into the store -----------------------------
+# Started with fd 2 closed (a cron line with 2>&-), the first file opened
+# becomes fd 2: LMDB's lock file took the runner's log lines.
+sign "$D/c1" --type verification.session.succeeded
+"$IDH" deliver -c "$CONF" -e qc "$D/c1" > "$O" 2>> "$T/logs/cli.log"
+grep -q '^202' "$O" && ok "idhook deliver to a queue endpoint: 202 queued" ||
+    not_ok "idhook deliver -e qc: $(cat "$O")"
+"$IDH" queue -c "$CONF" run > /dev/null 2>&-
+qcli list
+! grep -q '	qc	' "$O" && ok "queue run with stderr closed ran the job" ||
+    not_ok "queue run with stderr closed: $(tr '\n\t' '| ' < "$O")"
+! grep -q 'level=' "$T"/state/*.mdb &&
+    ok "with stderr closed, no log line went into the LMDB files" ||
+    not_ok "a log line was written into the store: $(grep -l 'level=' "$T"/state/*.mdb)"
+
 # ---- 6. state dir, logs, leftovers -----------------------------------------------
 
 m=$(stat -c '%a' "$T/state")

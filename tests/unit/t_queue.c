@@ -424,7 +424,7 @@ t_finish_foreign(void)
 	CHECK(queue_retry(d, 1, t) == 2 && queue_drop(d, 1, t) == 2);
 	CHECK(finish(d, 1, 1, t, NULL) == QUEUE_F_DONE);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 1);
-	CHECK(finish(d, 1, 0, t, NULL) == QUEUE_F_DONE);
+	CHECK(finish(d, 1, 0, t, NULL) == QUEUE_F_GONE);
 	holder_kill(pa);
 	dedup_close(d);
 }
@@ -724,14 +724,14 @@ t_finish_gone(void)
 
 	CHECK(dedup_open(tdir(dir, sizeof(dir)), MAPSIZE, &d) == 0);
 	memset(&j, 0xa5, sizeof(j));
-	CHECK(finish(d, 7, 1, t, &j) == QUEUE_F_DONE);
+	CHECK(finish(d, 7, 1, t, &j) == QUEUE_F_GONE);
 	CHECK(j.qj_id == 7 && j.qj_state == 0 && j.qj_exit == 0);
 	CHECK(add(d, "a", "e1", "1", t, &id) == QUEUE_ADDED);
 	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 1);
 	CHECK(queue_drop(d, 1, t) == 0);
 	memset(&j, 0xa5, sizeof(j));
 	CHECK(queue_finish(d, 1, 1, 0, t + 1, 3, 10, RETAIN, &j) ==
-	    QUEUE_F_DONE);
+	    QUEUE_F_GONE);
 	CHECK(j.qj_id == 1 && j.qj_state == 0 && j.qj_attempts == 0);
 	CHECK(j.qj_exit == 0 && j.qj_updated == t + 1);
 	CHECK(j.qj_endpoint[0] == '\0' && j.qj_payload_len == 0);
@@ -739,7 +739,7 @@ t_finish_gone(void)
 	CHECK(add(d, "a", "e2", "2", t, &id) == QUEUE_ADDED && id == 2);
 	CHECK(claim(d, t, &id, NULL) == QUEUE_CLAIMED && id == 2);
 	CHECK(queue_drop(d, 2, t) == 0);
-	CHECK(finish(d, 2, 0, t + 1, &j) == QUEUE_F_DONE);
+	CHECK(finish(d, 2, 0, t + 1, &j) == QUEUE_F_GONE);
 	CHECK(j.qj_id == 2 && j.qj_exit == 1 && j.qj_state == 0);
 	dedup_close(d);
 }
