@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -246,4 +247,14 @@ log_msg(int level, const char *fmt, ...)
 	logline_init(&l, level);
 	logline_addn(&l, "msg", buf, (size_t)n);
 	logline_emit(&l);
+}
+
+long
+log_elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)((t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000);
 }

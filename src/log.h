@@ -65,4 +65,8 @@ void	 logline_addf(struct logline *, const char *key, const char *fmt, ...)
 /* Writes the line with one write(2) to stderr. */
 void	 logline_emit(struct logline *);
 
+/* Milliseconds of CLOCK_MONOTONIC since *t0: a log line's "ms". */
+struct timespec;
+long	 log_elapsed_ms(const struct timespec *t0);
+
 #endif /* IDHOOK_LOG_H */

@@ -322,16 +322,6 @@ clock_now(void)
 	return (int64_t)time(NULL);
 }
 
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec	 t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 static int
 serve(struct request *rq)
 {
@@ -368,7 +358,7 @@ serve(struct request *rq)
 	status = an->ca_status;
 	(void)request_respond(rq, status, an->ca_reason, an->ca_header,
 	    an->ca_word);
-	log_delivery(&oc, status, elapsed_ms(&t0));
+	log_delivery(&oc, status, log_elapsed_ms(&t0));
 	return oc.oc_result;
 }
 

@@ -84,16 +84,6 @@ nap(int64_t now, int64_t next, int64_t deadline)
 	woken = 0;
 }
 
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec	 t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 static const char *
 finish_word(int fr)
 {
@@ -209,7 +199,7 @@ run_one(struct pipeline_ctx *pc, const struct queue_job *claimed,
 	fr = record(pc, ep, job, &oc);
 	/* The log names the job we ran, whatever the store says now. */
 	after.qj_id = claimed->qj_id;
-	log_run(&oc, job, fr, elapsed_ms(&t0));
+	log_run(&oc, job, fr, log_elapsed_ms(&t0));
 	return fr == QUEUE_F_ERR ? -1 : 0;
 }
 
