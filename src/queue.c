@@ -1294,6 +1294,41 @@ event_failed(struct dedup *d, MDB_txn *txn, const struct queue_job *j,
 	return store_record_put(d, txn, &k, &r);
 }
 
+/*
+ * A job that cannot be decoded (a damaged store) cannot be run, shown or
+ * retried, and a delivery of its event gets 503 until it is gone: drop
+ * deletes it by key from wherever it is, with its payload, and commits.
+ * Its event's dedup record still names it; the next delivery finds the
+ * job gone and queues a new one.  Returns 3 (deleted; *txnp committed),
+ * 1 no such key, -1 error.
+ */
+static int
+drop_undecodable(struct dedup *d, MDB_txn **txnp, uint32_t id)
+{
+	const MDB_dbi	 dbis[] = { d->dd_queue, d->dd_dead, d->dd_payload };
+	struct job_key	 k;
+	size_t		 i;
+	int		 rc, n = 0;
+
+	job_key(&k, id);
+	for (i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
+		rc = mdb_del(*txnp, dbis[i], &k.jk_val, NULL);
+		if (rc == 0 && i < 2)
+			n++;
+		else if (rc != 0 && rc != MDB_NOTFOUND) {
+			store_log(LOG_ERROR, "queue: deleting a job failed",
+			    NULL, rc);
+			return -1;
+		}
+	}
+	if (n == 0)
+		return 1;
+	if (txn_commit(txnp, "queue: commit failed") != 0)
+		return -1;
+	log_warn("queue: undecodable job %lu deleted", (unsigned long)id);
+	return 3;
+}
+
 int
 queue_drop(struct dedup *d, uint32_t id, int64_t now)
 {
@@ -1304,7 +1339,9 @@ queue_drop(struct dedup *d, uint32_t id, int64_t now)
 
 	if (store_txn_begin(d, 0, &txn) != 0)
 		return -1;
-	if ((rc = job_find(d, txn, id, &j, &dbi)) != 0)
+	if ((rc = job_find(d, txn, id, &j, &dbi)) == -1)
+		rc = drop_undecodable(d, &txn, id);
+	if (rc != 0)
 		goto out;
 	if (admin_running(&j, now, "queue: dropping a job whose runner is "
 	    "gone")) {
@@ -1317,7 +1354,7 @@ queue_drop(struct dedup *d, uint32_t id, int64_t now)
 		job_log(LOG_INFO, "queue: job dropped", &j, 0);
 out:
 	txn_end(txn);
-	return rc;
+	return rc == 3 ? 0 : rc;
 }
 
 /* The live jobs of endpoints cfg has (undecodable ones not counted). */

@@ -173,7 +173,8 @@ int	 queue_retry(struct dedup *, uint32_t id, int64_t now);
 /*
  * queue_drop: deletes a queued or dead job, or a running one whose runner
  * is gone, and its payload, and marks its dedup record failed (a new
- * delivery of the event runs it again).  Returns 0, 1 no such job, 2
+ * delivery of the event runs it again).  A job that cannot be decoded
+ * (a damaged store) is deleted by key.  Returns 0, 1 no such job, 2
  * running with its runner alive (refused), -1 error.
  */
 int	 queue_drop(struct dedup *, uint32_t id, int64_t now);

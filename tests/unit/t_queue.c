@@ -609,6 +609,7 @@ static void
 t_corrupt(void)
 {
 	static const uint8_t	 key[4] = { 0, 0, 0, 9 }, junk[80] = { 1 };
+	static uint8_t		 key2[4];
 	struct queue_job	 j;
 	struct dedup		*d;
 	MDB_env			*env;
@@ -616,6 +617,7 @@ t_corrupt(void)
 	MDB_dbi			 dbi;
 	MDB_val			 k = { 4, (void *)(uintptr_t)key };
 	MDB_val			 v = { sizeof(junk), (void *)(uintptr_t)junk };
+	MDB_val			 k2 = { 4, key2 };
 	char			 dir[PATH_MAX], seen[64] = "";
 	uint32_t		 id;
 
@@ -634,6 +636,27 @@ t_corrupt(void)
 	CHECK(finish(d, 1, 1, 0, NULL) == QUEUE_F_DONE);
 	CHECK(claim(d, 0, &id, NULL) == QUEUE_IDLE);
 	CHECK(queue_live(d, NULL) == 1);
+	/* drop deletes an undecodable job by key */
+	CHECK(queue_drop(d, 9, 0) == 0);
+	CHECK(queue_get(d, 9, &j, NULL, NULL) == 1 && queue_live(d, NULL) == 0);
+	CHECK(queue_drop(d, 9, 0) == 1);
+
+	/*
+	 * A queued event whose job went bad: its deliveries get an error
+	 * (503) until the job is dropped, then the next one queues anew.
+	 */
+	CHECK(add(d, "a", "e2", "y", 0, &id) == QUEUE_ADDED && id == 2);
+	dedup_close(d);
+	key2[3] = 2;
+	raw_begin(dir, &env, &txn);
+	CHECK(mdb_dbi_open(txn, "queue", 0, &dbi) == 0);
+	CHECK(mdb_put(txn, dbi, &k2, &v, 0) == 0);
+	raw_commit(env, txn);
+	CHECK(dedup_open(dir, MAPSIZE, &d) == 0);
+	CHECK(add(d, "a", "e2", "y", 0, &id) == QUEUE_ERR);
+	CHECK(queue_drop(d, 2, 0) == 0);
+	CHECK(add(d, "a", "e2", "y", 0, &id) == QUEUE_ADDED && id == 3);
+	CHECK(claim(d, 0, &id, NULL) == QUEUE_CLAIMED && id == 3);
 	dedup_close(d);
 }
 
