@@ -24,64 +24,13 @@
 #include "dedup.h"
 #include "log.h"
 #include "t.h"
+#include "t_store.h"
 
 #define MAPSIZE		(1024 * 1024)
 #define STALE		40
 #define RETAIN		1000
 #define EP		"kayle"
 #define NCHILD		20
-
-static char	 base[PATH_MAX];
-static pid_t	 parent;
-static int	 ndirs;
-static pid_t	 holders[4];	/* killed at exit if a CHECK failed */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)chmod(path, 0700);
-	return remove(path) == -1 ? -1 : 0;
-}
-
-static void
-cleanup(void)
-{
-	size_t	 i;
-
-	if (getpid() != parent)
-		return;
-	for (i = 0; i < sizeof(holders) / sizeof(holders[0]); i++)
-		if (holders[i] > 0 && kill(holders[i], SIGKILL) == 0)
-			(void)waitpid(holders[i], NULL, 0);
-	if (base[0] != '\0')
-		(void)nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-holder_kill(pid_t pid)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(holders) / sizeof(holders[0]); i++)
-		if (holders[i] == pid)
-			holders[i] = 0;
-	CHECK(kill(pid, SIGKILL) == 0);
-}
-
-/* A new empty directory under base. */
-static const char *
-tdir(char *buf, size_t len)
-{
-	int	 n;
-
-	n = snprintf(buf, len, "%s/d%d", base, ndirs++);
-	CHECK(n > 0 && (size_t)n < len);
-	CHECK(mkdir(buf, 0700) == 0);
-	return buf;
-}
 
 static int64_t
 now_s(void)
@@ -116,15 +65,6 @@ static int
 get(struct dedup *d, const char *ep, const char *id, struct dedup_record *r)
 {
 	return dedup_get(d, ep, id, strlen(id), r);
-}
-
-static int
-xwait(pid_t pid)
-{
-	int	 st;
-
-	CHECK(waitpid(pid, &st, 0) == pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /*
@@ -832,15 +772,7 @@ t_each_forget(void)
 int
 main(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-	int		 n;
-
-	parent = getpid();
-	n = snprintf(base, sizeof(base), "%s/t_dedup.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	CHECK(n > 0 && (size_t)n < sizeof(base));
-	CHECK(mkdtemp(base) != NULL);
-	CHECK(atexit(cleanup) == 0);
+	t_store_init("t_dedup");
 
 	t_basic();
 	t_live_stale();

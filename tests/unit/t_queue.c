@@ -26,6 +26,7 @@
 #include "log.h"
 #include "queue.h"
 #include "t.h"
+#include "t_store.h"
 
 #define MAPSIZE		(1024 * 1024)
 #define STALE		40
@@ -33,66 +34,14 @@
 #define TIMEOUT		20
 #define LEASE		(TIMEOUT + HOOK_KILL_GRACE + QUEUE_LEASE_EXTRA)
 
-static char		 base[PATH_MAX];
-static pid_t		 parent;
-static int		 ndirs;
-static pid_t		 holders[4];	/* killed at exit if a CHECK failed */
 static struct config	 cfg;
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)chmod(path, 0700);
-	return remove(path) == -1 ? -1 : 0;
-}
-
+/* SIGKILLs a holder and reaps it. */
 static void
-cleanup(void)
+holder_end(pid_t pid)
 {
-	size_t	 i;
-
-	if (getpid() != parent)
-		return;
-	for (i = 0; i < sizeof(holders) / sizeof(holders[0]); i++)
-		if (holders[i] > 0 && kill(holders[i], SIGKILL) == 0)
-			(void)waitpid(holders[i], NULL, 0);
-	if (base[0] != '\0')
-		(void)nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-xwait(pid_t pid)
-{
-	int	 st;
-
-	CHECK(waitpid(pid, &st, 0) == pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void
-holder_kill(pid_t pid)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(holders) / sizeof(holders[0]); i++)
-		if (holders[i] == pid)
-			holders[i] = 0;
-	CHECK(kill(pid, SIGKILL) == 0);
+	holder_kill(pid);
 	CHECK(xwait(pid) == 128 + SIGKILL);
-}
-
-static const char *
-tdir(char *buf, size_t len)
-{
-	int	 n;
-
-	n = snprintf(buf, len, "%s/d%d", base, ndirs++);
-	CHECK(n > 0 && (size_t)n < len);
-	CHECK(mkdir(buf, 0700) == 0);
-	return buf;
 }
 
 /* Endpoints "a" and "b", max_running 2, backoff 10 s, 3 attempts. */
@@ -301,10 +250,10 @@ t_add(void)
 	CHECK(add(d, "a", "s1", "{}", t, &id) == QUEUE_BUSY);
 	CHECK(add(d, "a", "s1", "{}", t + STALE + 1, &id) == QUEUE_ADDED);
 	CHECK(id == 2);
-	holder_kill(pid);
+	holder_end(pid);
 	pid = holder(dir, 0, "s2", t, NULL);
 	CHECK(add(d, "a", "s2", "{}", t, &id) == QUEUE_BUSY);
-	holder_kill(pid);
+	holder_end(pid);
 	CHECK(add(d, "a", "s2", "{}", t, &id) == QUEUE_ADDED && id == 3);
 	CHECK(dedup_get(d, "a", "s2", 2, &r) == 0);
 	CHECK(r.dr_state == DEDUP_STATE_QUEUED && r.dr_attempts == 2);
@@ -386,7 +335,7 @@ t_runners(void)
 	CHECK(claim(d, t + 1, &id, &next) == QUEUE_WAIT && next == t + 2);
 
 	/* the killed runner's job is taken over first (arrival order) */
-	holder_kill(pa);
+	holder_end(pa);
 	CHECK(claim(d, t + 1, &id, NULL) == QUEUE_CLAIMED && id == 1);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0 && j.qj_attempts == 2);
 	CHECK(finish(d, 1, 1, t + 1, NULL) == QUEUE_F_DONE);
@@ -400,7 +349,7 @@ t_runners(void)
 	CHECK(claim(d, t + LEASE, &id, NULL) == QUEUE_CLAIMED && id == 2);
 	CHECK(finish(d, 2, 1, t + LEASE, NULL) == QUEUE_F_DONE);
 	CHECK(claim(d, t + LEASE, &id, NULL) == QUEUE_IDLE);
-	holder_kill(pb);
+	holder_end(pb);
 	dedup_close(d);
 }
 
@@ -425,7 +374,7 @@ t_finish_foreign(void)
 	CHECK(finish(d, 1, 1, t, NULL) == QUEUE_F_DONE);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 1);
 	CHECK(finish(d, 1, 0, t, NULL) == QUEUE_F_GONE);
-	holder_kill(pa);
+	holder_end(pa);
 	dedup_close(d);
 }
 
@@ -707,8 +656,8 @@ t_admin_gone(void)
 	pc = holder(dir, 1, NULL, t, &id);
 	CHECK(id == 3);
 	CHECK(queue_retry(d, 1, t) == 2 && queue_drop(d, 2, t) == 2);
-	holder_kill(pa);
-	holder_kill(pb);
+	holder_end(pa);
+	holder_end(pb);
 	CHECK(queue_retry(d, 1, t + 1) == 0);
 	CHECK(queue_get(d, 1, &j, NULL, NULL) == 0);
 	CHECK(j.qj_state == QUEUE_QUEUED && j.qj_attempts == 0);
@@ -727,7 +676,7 @@ t_admin_gone(void)
 	CHECK(finish(d, 1, 1, t + LEASE, NULL) == QUEUE_F_DONE);
 	CHECK(claim(d, t + LEASE, &id, NULL) == QUEUE_CLAIMED && id == 3);
 	CHECK(finish(d, 3, 1, t + LEASE, NULL) == QUEUE_F_DONE);
-	holder_kill(pc);
+	holder_end(pc);
 	CHECK(queue_live(d, NULL) == 0);
 	dedup_close(d);
 }
@@ -933,15 +882,7 @@ t_map_full(void)
 int
 main(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-	int		 n;
-
-	parent = getpid();
-	n = snprintf(base, sizeof(base), "%s/t_queue.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	CHECK(n > 0 && (size_t)n < sizeof(base));
-	CHECK(mkdtemp(base) != NULL);
-	CHECK(atexit(cleanup) == 0);
+	t_store_init("t_queue");
 	log_set_level(LOG_DEBUG);
 	cfg_init();
 
