@@ -635,18 +635,15 @@ queue_add(struct dedup *d, const struct queue_job *job,
 	return res;
 }
 
-/* The endpoint of cfg named name (config.c is not linked in tests). */
+/* The endpoint of cfg named name, and its index in cf_endpoints. */
 static const struct endpoint *
 ep_find(const struct config *cfg, const char *name, size_t *idx)
 {
-	size_t	 i;
+	const struct endpoint	*ep;
 
-	for (i = 0; i < cfg->cf_nendpoints && i < ENDPOINTS_MAX; i++)
-		if (strcmp(cfg->cf_endpoints[i].ep_name, name) == 0) {
-			*idx = i;
-			return &cfg->cf_endpoints[i];
-		}
-	return NULL;
+	if ((ep = config_endpoint_named(cfg, name)) != NULL)
+		*idx = (size_t)(ep - cfg->cf_endpoints);
+	return ep;
 }
 
 static void

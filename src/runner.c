@@ -39,8 +39,9 @@ on_usr1(int sig)
 	woken = 1;
 }
 
-void
-runner_wake_on_usr1(void)
+/* Makes SIGUSR1 interrupt the nap (a new job was queued). */
+static void
+wake_on_usr1(void)
 {
 	struct sigaction	 sa;
 
@@ -299,7 +300,7 @@ child_main(const struct pipeline_ctx *parent, int leave)
 	(void)signal(SIGTERM, SIG_DFL);
 	(void)signal(SIGINT, SIG_DFL);
 	(void)signal(SIGHUP, SIG_DFL);
-	runner_wake_on_usr1();
+	wake_on_usr1();
 	if (child_fds(leave) == -1) {
 		log_error("queue runner: cannot set up descriptors: %s",
 		    strerror(errno));
@@ -401,7 +402,7 @@ runner_run_cli(const struct config *cfg, int64_t max_time, unsigned workers)
 	int		 status = 1, failed = 0;
 	long		 n;
 
-	runner_wake_on_usr1();
+	wake_on_usr1();
 	/* An inherited SIG_IGN would reap the workers behind our back. */
 	(void)signal(SIGCHLD, SIG_DFL);
 	if (workers <= 1)

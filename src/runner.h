@@ -19,8 +19,8 @@
  * clock).  When nothing can be claimed now: returns if the queue is idle
  * (no job queued or running), or if wait is 0, or if deadline (unix
  * seconds, 0 = none) has passed; otherwise sleeps until something may
- * change (at most a second; SIGUSR1 wakes it when runner_wake_on_usr1 was
- * called) and tries again.  No job is claimed after the deadline.
+ * change (at most a second; in runner children and idhook queue run,
+ * SIGUSR1 wakes it) and tries again.  No job is claimed after the deadline.
  * Before returning because the queue is idle, leaving (if not NULL) is
  * called and the queue is claimed from once more: a job committed after
  * that call is one the caller knows to start another runner for, and one
@@ -31,9 +31,6 @@
  */
 long	 runner_loop(struct pipeline_ctx *, int64_t deadline, int wait,
 	    void (*leaving)(void *), void *arg);
-
-/* Makes SIGUSR1 interrupt runner_loop's sleep (a new job was queued). */
-void	 runner_wake_on_usr1(void);
 
 /*
  * runner_spawn: forks a runner child for pc's config (FastCGI, after a
